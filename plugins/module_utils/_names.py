@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: datalake.notebooks contributors
+# Apache License 2.0 (see LICENSE)
+"""User-name validation shared by every module that turns a name into a path or a proxy-user entry.
+
+This module_util is private to the datalake.notebooks collection; its API may change at any time.
+Plain Python: no Ansible import, unit-tested alone.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def name_problem(name):
+    """Why `name` cannot be a notebook user (it becomes /user/<name> and a proxy-user entry), or None."""
+    if not isinstance(name, str):
+        return 'is not a string'
+    if name == '':
+        return 'is empty'
+    if name in ('.', '..'):
+        return 'is a path component (%s)' % name
+    if '/' in name:
+        return 'contains "/"'
+    for char in name:
+        if unicodedata.category(char) in ('Cc', 'Cf', 'Zl', 'Zp'):
+            return 'contains a control character (U+%04X)' % ord(char)
+        if char.isspace():
+            return 'contains whitespace'
+    if ',' in name:
+        # Hadoop's proxy-user lists are comma-separated.
+        return 'contains ","'
+    return None
+
+
+def invalid_names(names):
+    """[(name, reason), ...] for every unusable name, in input order."""
+    problems = []
+    for name in names:
+        reason = name_problem(name)
+        if reason is not None:
+            problems.append((name, reason))
+    return problems
+
+
+def describe_invalid_names(option, problems):
+    """One error message naming the option and every offender."""
+    return 'Invalid user name(s) in %s: %s.' % (
+        option, '; '.join('%r %s' % (name, reason) for name, reason in problems))

@@ -1,0 +1,55 @@
+# Sourced by every project script: one virtualenv, one collection tree, pinned tools.
+# Creates what is missing, reuses what is there. Works on a fresh machine.
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export REPO_ROOT
+VENV="$REPO_ROOT/.venv"
+BUILD="$REPO_ROOT/.build"
+export DN_CACHE="${DN_CACHE:-$HOME/.cache/datalake-notebooks}"
+mkdir -p "$DN_CACHE" "$BUILD"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+pick_python() {
+    # ansible-core 2.21 needs Python >= 3.12 on the controller.
+    local candidate
+    for candidate in python3.13 python3.12 "$HOME/.pyenv/versions/3.12.1/bin/python3" \
+                     "$HOME"/.pyenv/versions/3.1[23]*/bin/python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+           "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            command -v "$candidate"; return 0
+        fi
+    done
+    echo "No Python >= 3.12 found for the controller (ansible-core 2.21 needs it)." >&2
+    return 1
+}
+
+ensure_venv() {
+    local stamp="$VENV/.requirements.sha"
+    local want
+    want=$(sha256sum "$REPO_ROOT/tests/requirements.txt" | cut -d' ' -f1)
+    if [ ! -x "$VENV/bin/python" ]; then
+        log "creating virtualenv $VENV"
+        "$(pick_python)" -m venv "$VENV"
+    fi
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        log "installing pinned Python packages (tests/requirements.txt)"
+        "$VENV/bin/pip" install --quiet --upgrade pip==25.3
+        "$VENV/bin/pip" install --quiet -r "$REPO_ROOT/tests/requirements.txt"
+        echo "$want" > "$stamp"
+    fi
+    # shellcheck disable=SC1091
+    source "$VENV/bin/activate"
+}
+
+# The collection as Ansible finds it: BUILD/collections/ansible_collections/datalake/notebooks.
+# A fresh copy of the tracked and new files (ansible-test needs a real tree, not a symlink).
+sync_collection() {
+    local dest="$BUILD/collections/ansible_collections/datalake/notebooks"
+    rm -rf "$dest" && mkdir -p "$dest"
+    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) |
+        tar -xf - -C "$dest"
+    export ANSIBLE_COLLECTIONS_PATH="$BUILD/collections"
+    export COLLECTION_DIR="$dest"
+}
