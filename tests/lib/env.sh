@@ -51,5 +51,7 @@ sync_collection() {
     (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) |
         tar -xf - -C "$dest"
     export ANSIBLE_COLLECTIONS_PATH="$BUILD/collections"
+    # Unit tests import the collection as ansible_collections.datalake.notebooks.
+    export PYTHONPATH="$BUILD/collections${PYTHONPATH:+:$PYTHONPATH}"
     export COLLECTION_DIR="$dest"
 }
