@@ -7,4 +7,4 @@ demo:
 
 # Every test, from a fresh machine.
 test:
-	./tests/run
+	./tests/run $(STAGES)

@@ -1,0 +1,151 @@
+"""The role against a local directory of real-looking config files (no services touched).
+
+Runs the role four ways (check, apply, check, apply) and asserts that the second pass changes
+nothing, that check mode writes nothing, and that refused settings leave the files as they were.
+"""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from playbook import REPO_ROOT, local_play, run_playbook
+
+FILES = os.path.join(REPO_ROOT, 'tests', 'integration', 'files')
+LIVY_TEMPLATE = os.path.join(REPO_ROOT, 'tests', 'unit', 'fixtures', 'livy.conf.template')
+
+
+@pytest.fixture
+def conf_dir(tmp_path):
+    shutil.copy(LIVY_TEMPLATE, tmp_path / 'livy.conf')
+    shutil.copy(os.path.join(FILES, 'core-site.xml'), tmp_path / 'core-site.xml')
+    return tmp_path
+
+
+def role_vars(conf_dir, **extra):
+    values = {
+        'livy_impersonation_livy_conf_path': str(conf_dir / 'livy.conf'),
+        'livy_impersonation_core_site_path': str(conf_dir / 'core-site.xml'),
+        'livy_impersonation_users': ['shirley', 'diego'],
+        'livy_impersonation_proxyuser_hosts': ['master-1.example.internal', '10.0.0.5'],
+        'livy_impersonation_hdfs_homedirs': False,
+        'livy_impersonation_livy_restart': False,
+        'livy_impersonation_proxyuser_apply': 'none',
+        'livy_impersonation_backup': False,
+    }
+    values.update(extra)
+    return values
+
+
+def role_play():
+    return local_play([{'name': 'Apply the role', 'ansible.builtin.include_role': {
+        'name': 'datalake.notebooks.livy_impersonation'}}])
+
+
+def snapshot(conf_dir):
+    return {name: (conf_dir / name).read_bytes() for name in ('livy.conf', 'core-site.xml')}
+
+
+def test_role_four_ways(conf_dir):
+    before = snapshot(conf_dir)
+    variables = role_vars(conf_dir)
+
+    check = run_playbook(role_play(), check=True, diff=True, extra_vars=variables)
+    assert check.rc == 0, check.stdout + check.stderr
+    assert check.changed == 2
+    assert snapshot(conf_dir) == before, 'check mode wrote a file'
+
+    apply = run_playbook(role_play(), extra_vars=variables)
+    assert apply.rc == 0, apply.stdout + apply.stderr
+    assert apply.changed == 2
+
+    livy_conf = (conf_dir / 'livy.conf').read_text()
+    # The template's commented line became the active setting, in place.
+    assert '# livy.impersonation.enabled' not in livy_conf
+    assert [line for line in livy_conf.splitlines() if line.startswith('livy.impersonation.enabled')] \
+        == ['livy.impersonation.enabled = true']
+    core_site = (conf_dir / 'core-site.xml').read_text()
+    assert '<name>hadoop.proxyuser.livy.hosts</name>' in core_site
+    assert '<value>master-1.example.internal,10.0.0.5</value>' in core_site
+    assert '<value>shirley,diego</value>' in core_site
+    assert 'hadoop.proxyuser.livy.groups' not in core_site
+    # Untouched parts are byte-for-byte the same.
+    original = before['core-site.xml'].decode()
+    assert core_site.startswith(original[:original.index('</configuration>')])
+
+    for check_mode in (True, False):
+        again = run_playbook(role_play(), check=check_mode, extra_vars=variables)
+        assert again.rc == 0, again.stdout + again.stderr
+        assert again.changed == 0, 'second run (check=%s) reported a change' % check_mode
+    assert (conf_dir / 'livy.conf').read_text() == livy_conf
+    assert (conf_dir / 'core-site.xml').read_text() == core_site
+
+
+def test_scope_switch_removes_unused_keys(conf_dir):
+    first = run_playbook(role_play(), extra_vars=role_vars(conf_dir))
+    assert first.rc == 0, first.stdout + first.stderr
+    switched = run_playbook(role_play(), extra_vars=role_vars(
+        conf_dir, livy_impersonation_proxyuser_groups=['analysts'], livy_impersonation_proxyuser_users=[]))
+    assert switched.rc == 0, switched.stdout + switched.stderr
+    core_site = (conf_dir / 'core-site.xml').read_text()
+    assert '<value>analysts</value>' in core_site
+    # users still default to the notebook users; groups are added beside them
+    assert '<value>shirley,diego</value>' in core_site
+
+
+@pytest.mark.parametrize('user', ['hdfs', 'root', 'livy', 'yarn', 'mapred'])
+def test_service_accounts_refused_and_files_untouched(conf_dir, user):
+    before = snapshot(conf_dir)
+    run = run_playbook(role_play(), extra_vars=role_vars(conf_dir, livy_impersonation_users=['shirley', user]))
+    assert run.rc != 0
+    assert 'proxyuser_users must not contain %s' % user in run.stdout
+    assert snapshot(conf_dir) == before
+
+
+def test_wildcard_scope_warns(conf_dir):
+    run = run_playbook(role_play(), callback='ansible.builtin.default', extra_vars=role_vars(
+        conf_dir, livy_impersonation_proxyuser_hosts=['*'], livy_impersonation_proxyuser_groups=['*']))
+    assert run.rc == 0, run.stdout + run.stderr
+    output = run.stdout + run.stderr
+    assert 'hadoop.proxyuser.livy.hosts is "*"' in output
+    assert 'hadoop.proxyuser.livy.groups is "*"' in output
+
+
+def test_default_hosts_are_the_role_hosts_addresses(conf_dir):
+    variables = role_vars(conf_dir)
+    del variables['livy_impersonation_proxyuser_hosts']
+    run = run_playbook(role_play(), extra_vars=variables)
+    assert run.rc == 0, run.stdout + run.stderr
+    facts = run_playbook(local_play([{'name': 'facts', 'ansible.builtin.setup': {'gather_subset': ['min', 'network']}}]))
+    fqdn = facts.task('facts')['ansible_facts']['ansible_fqdn']
+    assert '<name>hadoop.proxyuser.livy.hosts</name>' in (conf_dir / 'core-site.xml').read_text()
+    hosts_line = [line for line in (conf_dir / 'core-site.xml').read_text().splitlines()
+                  if fqdn in line]
+    assert hosts_line, 'the host FQDN %s is not in the proxy-user hosts' % fqdn
+
+
+EMR_GUIDE = [
+    {'Classification': 'livy-conf', 'Properties': {'livy.impersonation.enabled': 'true'}},
+    {'Classification': 'core-site', 'Properties': {'hadoop.proxyuser.livy.groups': '*',
+                                                   'hadoop.proxyuser.livy.hosts': '*'}},
+]
+
+
+def test_emr_configurations_playbook_writes_the_guide(tmp_path):
+    out = tmp_path / 'configurations.json'
+    run = run_playbook(os.path.join(REPO_ROOT, 'playbooks', 'emr_configurations.yml'), inventory='localhost,',
+                       extra_vars={'livy_impersonation_proxyuser_hosts': '*',
+                                   'livy_impersonation_proxyuser_groups': '*',
+                                   'emr_configurations_path': str(out)})
+    assert run.rc == 0, run.stdout + run.stderr
+    assert json.loads(out.read_text()) == EMR_GUIDE
+
+
+def test_emr_configurations_playbook_needs_hosts(tmp_path):
+    out = tmp_path / 'configurations.json'
+    run = run_playbook(os.path.join(REPO_ROOT, 'playbooks', 'emr_configurations.yml'), inventory='localhost,',
+                       extra_vars={'emr_configurations_path': str(out)})
+    assert run.rc != 0
+    assert 'Set livy_impersonation_proxyuser_hosts' in run.stdout
+    assert not out.exists()
