@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: datalake.notebooks contributors
+# Apache License 2.0 (see LICENSE)
+"""Options of every module that talks to the JupyterHub REST API."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - The hub's public base URL, as users open it in a browser, for example V(https://master:9443).
+      - Include the hub's C(base_url) prefix if it has one. The module adds C(/hub/api) itself.
+    type: str
+    required: true
+  api_token:
+    description:
+      - A JupyterHub API token (of a service or a user) whose role grants the scopes the task needs:
+        C(list:users) to read users, C(admin:users) to create or remove them.
+      - If not given, the E(JUPYTERHUB_API_TOKEN) environment variable of the managed node
+        is used (set it with the C(environment) keyword).
+      - The EMR procedure that asks C(POST /hub/api/authorizations/token) with a user name and password
+        does not work on JupyterHub 2.0 or later; create a service token instead.
+    type: str
+  validate_certs:
+    description:
+      - Verify the hub's TLS certificate.
+      - Set O(ca_path) rather than turning this off when the hub uses a private CA or a
+        self-signed certificate.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of the CA certificate(s) that signed the hub's certificate, used instead of the
+        system's trust store.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each answer of the hub.
+      - Failed connections, connection resets, HTTP 429 and 5xx answers are retried three times
+        with exponential backoff before the module fails.
+    type: float
+    default: 30
+requirements:
+  - requests (Python library on the managed node)
+"""
