@@ -40,7 +40,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: List of C({"Classification": name, "Properties": {...}}).
+  description: 'List of C({"Classification": name, "Properties": {...}}).'
   type: list
   elements: dict
 """
