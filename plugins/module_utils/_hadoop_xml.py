@@ -381,19 +381,27 @@ class _Editor:
             return self.data[start:index]
         return None
 
+    def separator(self, index):
+        """What separates the thing at `index` from what precedes it, to copy for a new neighbour.
+
+        A newline plus that line's indentation when it starts its line (trailing blanks of the
+        previous line are not copied), else the whitespace run in front of it (maybe none).
+        """
+        indent = self.line_indent(index)
+        if indent is not None and index - len(indent) > 0:
+            return self.doc.newline + indent
+        return self.whitespace_before(index)
+
     def layout(self):
-        """(property indent, whitespace before each child, whitespace before </property>)."""
+        """(property indent, separator before each child, separator before </property>)."""
         newline = self.doc.newline
         for prop in reversed(self.doc.properties):
             element = prop.element
             if not element.children:
                 continue
             indent = self.line_indent(element.start)
-            child_ws = self.whitespace_before(element.children[0].start)
-            close_ws = self.whitespace_before(element.content_end)
-            if indent is None:
-                indent = b''
-            return indent, child_ws, close_ws
+            return (indent or b'', self.separator(element.children[0].start),
+                    self.separator(element.content_end))
         indent = self.encode(DEFAULT_PROPERTY_INDENT)
         return (indent, newline + self.encode(DEFAULT_CHILD_INDENT), newline + indent)
 
@@ -467,7 +475,7 @@ class _Editor:
                 if name in prop.fields:
                     anchor = prop.fields[name]
             new_child = self.encode('<%s>%s</%s>' % (field, escape(text), field))
-            self.replace(anchor.end, anchor.end, self.whitespace_before(anchor.start) + new_child)
+            self.replace(anchor.end, anchor.end, self.separator(anchor.start) + new_child)
 
     def remove(self, prop):
         element = prop.element

@@ -1,0 +1,244 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: datalake.notebooks contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hadoop_config
+short_description: Set or remove properties in a Hadoop *-site.xml file
+version_added: 0.1.0
+description:
+  - Sets or removes C(<property>) entries of a Hadoop configuration file such as C(core-site.xml),
+    C(hdfs-site.xml) or C(yarn-site.xml).
+  - Only the parts of the file that change are rewritten. Every other byte—untouched properties,
+    comments, the XML declaration, the stylesheet processing instruction, indentation and line
+    endings—stays as it was. A new property is indented like the existing ones.
+  - Values are read the way Hadoop reads them. The name is trimmed, the value is taken as written.
+    A property is final only when C(<final>) is exactly V(true). The short form
+    C(<property name="..." value="..."/>) is understood too.
+  - When a name is defined more than once, Hadoop uses the last definition, unless an earlier one
+    is final, in which case it uses that one. The module compares against and edits the definition
+    Hadoop uses, leaves the others alone, and warns about the duplicates. With O(state=absent)
+    every definition is removed.
+  - The file is written through a temporary file in the same directory and an atomic rename.
+    A file that is not well-formed XML is never changed; the error names its line and column.
+author:
+  - datalake.notebooks maintainers
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - datalake.notebooks.attributes
+  - datalake.notebooks.attributes.ALL
+options:
+  path:
+    description:
+      - Path of the site file, for example C(/etc/hadoop/conf/core-site.xml).
+    type: path
+    required: true
+    aliases: [dest]
+  properties:
+    description:
+      - With O(state=present), a dictionary of property names to values. A value is either the
+        value itself (a string, number or boolean; booleans are written V(true)/V(false) as Hadoop
+        expects) or a dictionary with the keys C(value) (required), C(final) and C(description).
+      - C(final) set to V(true) or V(false) marks or unmarks the property as final. C(description)
+        sets its description. When they are left out, an existing property keeps what it has.
+      - With O(state=absent), the names to remove, as a list or as the keys of a dictionary
+        (values are ignored).
+      - An empty value is written as C(<value></value>), which Hadoop treats as not set.
+    type: raw
+    required: true
+  state:
+    description:
+      - Whether the properties should be present with the given values, or absent.
+    type: str
+    choices: [present, absent]
+    default: present
+  create:
+    description:
+      - Create the file, with an XML declaration and an empty C(<configuration>), when it does
+        not exist and O(state=present).
+      - When V(false), a missing file is an error with O(state=present) and nothing to do with
+        O(state=absent).
+    type: bool
+    default: false
+  force:
+    description:
+      - Change or remove properties that are marked final (C(<final>true</final>)).
+      - A final property is one an administrator locked, and Hadoop ignores any later definition
+        of it, so without O(force=true) the module refuses to change its value or remove it and
+        fails naming the property and its line.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Keep a copy of the original file, named with a timestamp, before changing it.
+    type: bool
+    default: false
+notes:
+  - Properties pulled in from other files with C(xi:include) are not seen or changed.
+  - Only C(<property>) elements directly under C(<configuration>) are read and edited.
+seealso:
+  - name: Hadoop Configuration
+    description: How Hadoop reads these files, including final parameters.
+    link: https://hadoop.apache.org/docs/stable/api/org/apache/hadoop/conf/Configuration.html
+"""
+
+EXAMPLES = r"""
+- name: Livy may impersonate notebook users
+  datalake.notebooks.hadoop_config:
+    path: /etc/hadoop/conf/core-site.xml
+    properties:
+      hadoop.proxyuser.livy.hosts: livy.example.com
+      hadoop.proxyuser.livy.groups: notebook-users
+    backup: true
+
+- name: The default file system is set and locked
+  datalake.notebooks.hadoop_config:
+    path: /etc/hadoop/conf/core-site.xml
+    properties:
+      fs.defaultFS:
+        value: hdfs://namenode.example.com:8020
+        final: true
+        description: The NameNode every client talks to.
+    force: true
+
+- name: Short-circuit reads are on, in a file created if needed
+  datalake.notebooks.hadoop_config:
+    path: /etc/hadoop/conf/hdfs-site.xml
+    properties:
+      dfs.client.read.shortcircuit: true
+      dfs.domain.socket.path: /var/lib/hadoop-hdfs/dn_socket
+    create: true
+    owner: hdfs
+    group: hadoop
+    mode: "0644"
+
+- name: An old proxy user is gone
+  datalake.notebooks.hadoop_config:
+    path: /etc/hadoop/conf/core-site.xml
+    properties:
+      - hadoop.proxyuser.oldlivy.hosts
+      - hadoop.proxyuser.oldlivy.groups
+    state: absent
+"""
+
+RETURN = r"""
+path:
+  description: The site file.
+  returned: always
+  type: str
+  sample: /etc/hadoop/conf/core-site.xml
+properties:
+  description:
+    - The value Hadoop reads from the file for each name in O(properties), after the change
+      (or, in check mode, after the change that would be made).
+    - V(null) for a name that is absent or has no value.
+  returned: always
+  type: dict
+  sample:
+    hadoop.proxyuser.livy.hosts: livy.example.com
+    hadoop.proxyuser.oldlivy.groups: null
+backup_file:
+  description: Name of the backup copy made before the change.
+  returned: when O(backup=true) and the file was changed
+  type: str
+  sample: /etc/hadoop/conf/core-site.xml.12345.2026-11-23@11:42:07~
+diff:
+  description:
+    - In diff mode, the file text before and after; a second entry lists owner, group or mode
+      changes when there are any.
+  returned: in diff mode
+  type: list
+  elements: dict
+  contains:
+    before:
+      description: Text of the file before; empty when it did not exist.
+      type: str
+    after:
+      description: Text of the file after.
+      type: str
+    before_header:
+      description: Path of the file, marked C((absent)) when it did not exist.
+      type: str
+    after_header:
+      description: Path of the file.
+      type: str
+  sample:
+    - before: "<configuration>\n</configuration>\n"
+      after: "<configuration>\n  <property>\n    <name>a</name>\n    <value>1</value>\n  </property>\n</configuration>\n"
+      before_header: /etc/hadoop/conf/core-site.xml
+      after_header: /etc/hadoop/conf/core-site.xml
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.datalake.notebooks.plugins.module_utils import _filewrite
+from ansible_collections.datalake.notebooks.plugins.module_utils import _hadoop_xml
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True, aliases=['dest']),
+            properties=dict(type='raw', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            create=dict(type='bool', default=False),
+            force=dict(type='bool', default=False),
+            backup=dict(type='bool', default=False),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    path = module.params['path']
+    state = module.params['state']
+    result = dict(changed=False, path=path)
+
+    try:
+        desired = _hadoop_xml.normalize(module.params['properties'], state)
+    except ValueError as exc:
+        module.fail_json(msg='Invalid properties: %s.' % exc, **result)
+
+    before = _filewrite.read_text(path)
+    if before is None:
+        if state == 'absent':
+            result['properties'] = dict((name, None) for name, dummy in desired)
+            module.exit_json(**result)
+        if not module.params['create']:
+            module.fail_json(msg='%s does not exist; set create: true to create it.' % path, **result)
+        source = _hadoop_xml.new_document()
+    else:
+        source = before
+
+    try:
+        outcome = _hadoop_xml.update(source, desired, state=state, force=module.params['force'],
+                                     path=path)
+    except _hadoop_xml.SiteXmlError as exc:
+        module.fail_json(msg='%s is not a valid Hadoop configuration file: %s. The file was not'
+                         ' changed.' % (path, exc), line=exc.line, column=exc.column, **result)
+    except _hadoop_xml.FinalPropertyError as exc:
+        module.fail_json(msg=str(exc), final_properties=exc.names, **result)
+
+    for warning in outcome.warnings:
+        module.warn(warning)
+    after = outcome.text
+    changed = before is None or outcome.changed
+    result['properties'] = outcome.values
+
+    if changed and not module.check_mode:
+        result['backup_file'] = _filewrite.write_text_atomic(module, path, after)
+        if result['backup_file'] is None:
+            del result['backup_file']
+    # Owner/mode changes go in a diff of their own: they are recorded as dicts, not text.
+    attributes_diff = {}
+    result['changed'] = _filewrite.apply_file_attributes(module, path, changed, diff=attributes_diff)
+    if module._diff:
+        result['diff'] = [_filewrite.file_diff(path, before, after)]
+        if attributes_diff:
+            result['diff'].append(attributes_diff)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
