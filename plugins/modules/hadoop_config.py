@@ -25,7 +25,7 @@ description:
   - The file is written through a temporary file in the same directory and an atomic rename.
     A file that is not well-formed XML is never changed; the error names its line and column.
 author:
-  - datalake.notebooks maintainers
+  - datalake.notebooks maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - ansible.builtin.files
   - datalake.notebooks.attributes
