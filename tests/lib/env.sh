@@ -5,8 +5,11 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export REPO_ROOT
 VENV="$REPO_ROOT/.venv"
-BUILD="$REPO_ROOT/.build"
 export DN_CACHE="${DN_CACHE:-$HOME/.cache/datalake-notebooks}"
+# The collection tree lives outside the work tree: ansible-test lists files with git, and would
+# see nothing inside an ignored directory. One per checkout, so clones do not collide.
+BUILD="$DN_CACHE/build-$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)"
+export BUILD
 mkdir -p "$DN_CACHE" "$BUILD"
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -44,14 +47,28 @@ ensure_venv() {
 }
 
 # The collection as Ansible finds it: BUILD/collections/ansible_collections/datalake/notebooks.
-# A fresh copy of the tracked and new files (ansible-test needs a real tree, not a symlink).
+# A copy of the tracked and new files (ansible-test needs a real tree, not a symlink), updated in
+# place with rsync so a test already running in it keeps its files.
 sync_collection() {
+    ensure_rsync
     local dest="$BUILD/collections/ansible_collections/datalake/notebooks"
-    rm -rf "$dest" && mkdir -p "$dest"
+    local staging
+    staging=$(mktemp -d "$BUILD/staging.XXXXXX")
     (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) |
-        tar -xf - -C "$dest"
+        tar -xf - -C "$staging"
+    mkdir -p "$dest"
+    rsync -a --delete --exclude /tests/output/ "$staging/" "$dest/"
+    rm -rf "$staging"
     export ANSIBLE_COLLECTIONS_PATH="$BUILD/collections"
     # Unit tests import the collection as ansible_collections.datalake.notebooks.
     export PYTHONPATH="$BUILD/collections${PYTHONPATH:+:$PYTHONPATH}"
     export COLLECTION_DIR="$dest"
+    # Convenience link for people: .build/collections/... in the work tree.
+    ln -sfn "$BUILD" "$REPO_ROOT/.build"
+}
+
+ensure_rsync() {
+    command -v rsync >/dev/null 2>&1 && return 0
+    log "installing rsync (Debian)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null
 }
