@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: datalake.notebooks contributors
+# Apache License 2.0 (see LICENSE)
+"""Options of every module that talks to the HDFS NameNode (WebHDFS or the hdfs CLI)."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  namenode_url:
+    description:
+      - The NameNode web address(es) for WebHDFS, for example V(http://master:9870). The module adds
+        C(/webhdfs/v1) itself.
+      - With HA, list every NameNode of the nameservice; a standby or unreachable one is skipped and
+        the next one asked.
+      - If not given, the addresses are read from C(hdfs-site.xml) in O(hadoop_conf_dir):
+        C(dfs.namenode.http-address) (C(https-address) under C(dfs.http.policy=HTTPS_ONLY)), and for
+        an HA nameservice C(dfs.ha.namenodes.<ns>) with C(dfs.namenode.http-address.<ns>.<nn>), the
+        nameservice being the one of C(fs.defaultFS) in C(core-site.xml). A wildcard bind address
+        (C(0.0.0.0)) means this host.
+    type: list
+    elements: str
+  hadoop_conf_dir:
+    description:
+      - The Hadoop client configuration directory on the managed node.
+      - If not given, E(HADOOP_CONF_DIR), then C($HADOOP_HOME/etc/hadoop), C(/etc/hadoop/conf) and
+        C(/etc/hadoop), the first one holding C(hdfs-site.xml).
+      - Read for the NameNode addresses when O(namenode_url) is not given; with O(backend=cli) it
+        becomes E(HADOOP_CONF_DIR) of the C(hdfs) command.
+    type: path
+  hdfs_user:
+    description:
+      - The HDFS user to act as under simple authentication: C(user.name) of WebHDFS requests,
+        E(HADOOP_USER_NAME) of the C(hdfs) command.
+      - It must be an HDFS superuser to create directories owned by other users.
+      - Ignored with O(kerberos=true), where the Kerberos ticket decides who acts.
+    type: str
+    default: hdfs
+  kerberos:
+    description:
+      - Authenticate with Kerberos. WebHDFS requests use SPNEGO (needs C(requests-gssapi) on the
+        managed node) with the ticket in the current credential cache; set E(KRB5CCNAME) through the
+        C(environment) keyword to point at another one.
+    type: bool
+    default: false
+  validate_certs:
+    description:
+      - Verify the NameNode's TLS certificate (HTTPS addresses only).
+      - Set O(ca_path) rather than turning this off when the cluster uses a private CA.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of the CA certificate(s) that signed the NameNodes' certificates, used instead of
+        the system's trust store.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each WebHDFS answer before trying the next NameNode.
+    type: float
+    default: 30
+requirements:
+  - requests (Python library on the managed node, for WebHDFS)
+  - requests-gssapi (Python library on the managed node, for O(kerberos=true))
+"""

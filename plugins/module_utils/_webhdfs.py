@@ -1,0 +1,391 @@
+# -*- coding: utf-8 -*-
+# Copyright: datalake.notebooks contributors
+# Apache License 2.0 (see LICENSE)
+"""The WebHDFS backend for HDFS home directories: NameNode REST calls over keep-alive sessions.
+
+This module_util is private to the datalake.notebooks collection; its API may change at any time.
+The parsing helpers at the top are plain Python, unit-tested alone; `requests` (and
+`requests_gssapi` for Kerberos) are only needed by `WebHdfsBackend`.
+
+MKDIRS, SETOWNER, SETPERMISSION, DELETE and LISTSTATUS are answered by the NameNode itself (no
+DataNode redirect), so every request goes to the active NameNode. LISTSTATUS is one request
+whatever the size of the directory: the NameNode pages through the directory internally
+(dfs.ls.limit entries a page) and streams the whole listing in one response.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover
+    from urllib import quote  # type: ignore
+
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import (
+    FatalHdfsError,
+    FileStatus,
+    HdfsBackend,
+    HdfsError,
+    SafeModeError,
+)
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - depends on the managed node
+    requests = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+try:
+    from requests_gssapi import HTTPSPNEGOAuth, OPTIONAL
+    HAS_GSSAPI = True
+    GSSAPI_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - depends on the managed node
+    HTTPSPNEGOAuth = None
+    OPTIONAL = None
+    HAS_GSSAPI = False
+    GSSAPI_IMPORT_ERROR = exc
+
+API_PREFIX = '/webhdfs/v1'
+
+# Exceptions meaning "this NameNode is not the one to ask": try the next one in the list.
+STANDBY_EXCEPTIONS = ('StandbyException', 'ObserverRetryOnActiveException')
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing (pure)
+
+
+def normalize_namenode_url(url):
+    """'nn1:9870' -> 'http://nn1:9870'; a trailing '/' or '/webhdfs/v1' is dropped."""
+    url = url.strip()
+    if '://' not in url:
+        url = 'http://' + url
+    url = url.rstrip('/')
+    if url.endswith(API_PREFIX):
+        url = url[:-len(API_PREFIX)]
+    return url.rstrip('/')
+
+
+def operation_url(namenode, path):
+    """The WebHDFS URL of `path` on `namenode`; every byte of a name but '/' is percent-encoded."""
+    return namenode + API_PREFIX + quote(path, safe='/')
+
+
+def permission_from_text(text):
+    """The int of WebHDFS's octal permission string ('750', '1777')."""
+    return int(str(text), 8)
+
+
+def permission_param(mode):
+    """The `permission` query value for an int mode: '750', '1777'."""
+    return '%o' % mode
+
+
+def parse_file_status(entry):
+    """A FileStatus from one WebHDFS FileStatus JSON object."""
+    children = entry.get('childrenNum')
+    return FileStatus(
+        kind=entry.get('type', 'FILE'),
+        owner=entry.get('owner'),
+        group=entry.get('group'),
+        permission=permission_from_text(entry.get('permission', '0')),
+        children=int(children) if children is not None else None,
+    )
+
+
+def parse_liststatus(document):
+    """{name: FileStatus} from a LISTSTATUS answer ({"FileStatuses": {"FileStatus": [...]}})."""
+    try:
+        entries = document['FileStatuses']['FileStatus']
+    except (KeyError, TypeError):
+        raise ValueError('not a LISTSTATUS answer: %s' % _abbreviate(document))
+    return dict((entry['pathSuffix'], parse_file_status(entry)) for entry in entries)
+
+
+def parse_liststatus_batch(document):
+    """({name: FileStatus}, remaining, last name) from a LISTSTATUS_BATCH answer.
+
+    The next page is asked for with startAfter=<last name> while remaining > 0.
+    """
+    try:
+        listing = document['DirectoryListing']
+        entries = listing['partialListing']['FileStatuses']['FileStatus']
+        remaining = int(listing.get('remainingEntries', 0))
+    except (KeyError, TypeError, ValueError):
+        raise ValueError('not a LISTSTATUS_BATCH answer: %s' % _abbreviate(document))
+    statuses = dict((entry['pathSuffix'], parse_file_status(entry)) for entry in entries)
+    last = entries[-1]['pathSuffix'] if entries else None
+    return statuses, remaining, last
+
+
+def parse_remote_exception(status_code, body):
+    """(exception, java class, message) from a WebHDFS error answer.
+
+    The NameNode answers {"RemoteException": {"exception", "javaClassName", "message"}}; a proxy
+    or a misconfigured port answers something else, which is returned abbreviated as the message.
+    """
+    document = None
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode('utf-8', 'replace')
+    try:
+        document = json.loads(body) if body else None
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get('RemoteException'), dict):
+        remote = document['RemoteException']
+        return (remote.get('exception'), remote.get('javaClassName'),
+                remote.get('message') or 'HTTP %s' % status_code)
+    text = (body or '').strip()
+    return None, None, 'HTTP %s%s' % (status_code, (': ' + _abbreviate(text)) if text else '')
+
+
+def is_standby(exception, message):
+    if exception in STANDBY_EXCEPTIONS:
+        return True
+    return bool(message) and 'Operation category' in message and 'is not supported in state standby' in message
+
+
+def is_safemode(exception, message):
+    """True for SafeModeException and for the RetriableException an HA NameNode wraps it in."""
+    if exception == 'SafeModeException':
+        return True
+    text = (message or '').lower()
+    return exception in ('RetriableException', None) and 'safe mode' in text
+
+
+def _abbreviate(value, limit=300):
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+# ---------------------------------------------------------------------------------------------
+# The backend
+
+
+class WebHdfsBackend(HdfsBackend):
+    """HDFS through the NameNodes' WebHDFS REST API.
+
+    `namenodes` is every NameNode of the nameservice: a standby or unreachable one is skipped and
+    the active one is remembered for the rest of the run. Batches of writes are spread over
+    `workers` threads, each with its own keep-alive session.
+    """
+
+    name = 'webhdfs'
+
+    def __init__(self, namenodes, user=None, kerberos=False, verify=True, timeout=30, workers=8,
+                 safemode_timeout=60, **kwargs):
+        super(WebHdfsBackend, self).__init__(safemode_timeout=safemode_timeout, **kwargs)
+        if not namenodes:
+            raise ValueError('at least one NameNode URL is needed')
+        self.namenodes = [normalize_namenode_url(url) for url in namenodes]
+        self.user = None if kerberos else user
+        self.kerberos = kerberos
+        self.verify = verify
+        self.timeout = timeout
+        self.workers = max(1, int(workers))
+        self._active = 0
+        self._local = threading.local()
+        self._sessions = []
+
+    @property
+    def identity(self):
+        """The user new directories belong to: known for simple auth only."""
+        return self.user
+
+    @property
+    def active_namenode(self):
+        return self.namenodes[self._active]
+
+    def _session(self):
+        session = getattr(self._local, 'session', None)
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+            session.mount('http://', adapter)
+            session.mount('https://', adapter)
+            session.verify = self.verify
+            if self.kerberos:
+                # Hadoop answers the first negotiation with a hadoop.auth cookie that the session
+                # keeps, so later requests skip the SPNEGO round trip.
+                session.auth = HTTPSPNEGOAuth(mutual_authentication=OPTIONAL)
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def close(self):
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def call(self, method, op, path, write=False, **params):
+        """Send one operation to the active NameNode; return the decoded JSON (or None).
+
+        Raises HdfsError with the NameNode's message, SafeModeError is retried here until
+        `safemode_timeout`, FatalHdfsError when no NameNode is active or authentication fails.
+        """
+        query = {'op': op}
+        if self.user:
+            query['user.name'] = self.user
+        query.update((key, value) for key, value in params.items() if value is not None)
+        while True:
+            try:
+                return self._call_active(method, op, path, query)
+            except SafeModeError as error:
+                if not write:
+                    raise
+                self.wait_for_safemode(error)
+
+    def _call_active(self, method, op, path, query):
+        session = self._session()
+        failures = []
+        first = self._active
+        count = len(self.namenodes)
+        for step in range(count):
+            index = (first + step) % count
+            namenode = self.namenodes[index]
+            try:
+                response = session.request(method, operation_url(namenode, path), params=query,
+                                           timeout=self.timeout, allow_redirects=False)
+            except requests.exceptions.SSLError as exc:
+                failures.append('%s: TLS error: %s' % (namenode, exc))
+                continue
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                failures.append('%s: %s' % (namenode, _connection_reason(exc)))
+                continue
+            finally:
+                self.count_request()
+            if 200 <= response.status_code < 300:
+                if index != self._active:
+                    self._active = index
+                if not response.content:
+                    return None
+                try:
+                    return response.json()
+                except ValueError:
+                    raise HdfsError('unreadable answer: %s' % _abbreviate(response.text), op=op, path=path)
+            exception, java_class, message = parse_remote_exception(response.status_code, response.content)
+            if is_standby(exception, message):
+                failures.append('%s: standby' % namenode)
+                continue
+            if is_safemode(exception, message):
+                raise SafeModeError(message, op=op, path=path, exception=exception)
+            if response.status_code in (401, 407):
+                raise FatalHdfsError(
+                    '%s refused the credentials (HTTP %s): %s. With Kerberos set kerberos=true and '
+                    'hold a ticket; with simple auth check hdfs_user.'
+                    % (namenode, response.status_code, message), op=op, path=path, exception=exception)
+            if response.status_code == 404 and exception is None:
+                raise FatalHdfsError(
+                    '%s has no WebHDFS endpoint (HTTP 404 for %s): is this the NameNode HTTP address '
+                    'and is dfs.webhdfs.enabled true?' % (namenode, API_PREFIX), op=op, path=path)
+            if index != self._active:
+                self._active = index
+            raise HdfsError(message, op=op, path=path, exception=exception)
+        raise FatalHdfsError('No active NameNode answered %s %s: %s' % (op, path, '; '.join(failures)),
+                             op=op, path=path)
+
+    # Operations -----------------------------------------------------------------------------
+
+    def list_dir(self, path):
+        try:
+            document = self.call('GET', 'LISTSTATUS', path)
+        except HdfsError as error:
+            if error.exception == 'FileNotFoundException':
+                return None
+            raise
+        try:
+            return parse_liststatus(document)
+        except ValueError as exc:
+            raise FatalHdfsError(str(exc), op='LISTSTATUS', path=path)
+
+    def count_children(self, paths):
+        return self._batch(paths, lambda path: len(self.list_dir(path) or {}), results=True)
+
+    def mkdirs(self, paths, mode):
+        permission = permission_param(mode)
+
+        def one(path):
+            answer = self.call('PUT', 'MKDIRS', path, write=True, permission=permission)
+            if not (isinstance(answer, dict) and answer.get('boolean') is True):
+                raise HdfsError('MKDIRS answered %s' % _abbreviate(answer), op='MKDIRS', path=path)
+        return self._batch(paths, one)
+
+    def set_owner(self, entries):
+        wanted = dict((path, (owner, group)) for path, owner, group in entries)
+
+        def one(path):
+            owner, group = wanted[path]
+            self.call('PUT', 'SETOWNER', path, write=True, owner=owner, group=group)
+        return self._batch(list(wanted), one)
+
+    def set_permission(self, paths, mode):
+        permission = permission_param(mode)
+
+        def one(path):
+            self.call('PUT', 'SETPERMISSION', path, write=True, permission=permission)
+        return self._batch(paths, one)
+
+    def delete(self, paths, recursive):
+        flag = 'true' if recursive else 'false'
+
+        def one(path):
+            answer = self.call('DELETE', 'DELETE', path, write=True, recursive=flag)
+            if not (isinstance(answer, dict) and answer.get('boolean') is True):
+                raise HdfsError('DELETE answered %s (nothing was removed)' % _abbreviate(answer),
+                                op='DELETE', path=path)
+        return self._batch(paths, one)
+
+    def _batch(self, paths, work, results=False):
+        """Run work(path) for every path, `workers` at a time; {path: HdfsError} (or results).
+
+        A FatalHdfsError stops the batch: the writes not yet sent are dropped and it is raised.
+        """
+        outcome = {}
+
+        def guarded(path):
+            if stop.is_set():
+                return
+            try:
+                value = work(path)
+            except FatalHdfsError:
+                stop.set()
+                raise
+            except HdfsError as error:
+                outcome[path] = error
+            else:
+                if results:
+                    outcome[path] = value
+
+        stop = threading.Event()
+        if len(paths) <= 1 or self.workers == 1:
+            for path in paths:
+                guarded(path)
+            return outcome
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(paths))) as pool:
+            futures = [pool.submit(guarded, path) for path in paths]
+            fatal = None
+            for future in futures:
+                try:
+                    future.result()
+                except FatalHdfsError as error:
+                    fatal = fatal or error
+        if fatal is not None:
+            raise fatal
+        return outcome
+
+
+def _connection_reason(exc):
+    text = str(exc)
+    for marker in ('Connection refused', 'Name or service not known', 'timed out',
+                   'No route to host', 'Temporary failure in name resolution'):
+        if marker in text:
+            return marker.lower()
+    return _abbreviate(text, 200)

@@ -1,0 +1,406 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: datalake.notebooks contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hdfs_homedir
+short_description: HDFS home directories for many users, created and kept right in a few requests
+version_added: 0.1.0
+description:
+  - Makes sure each user in O(users) has a home directory O(base)/<user> in HDFS with the wanted owner,
+    group and mode, or (O(state=absent)) that it is gone.
+  - One listing of O(base) decides what is missing or wrong, so a run where everything is already right
+    costs one NameNode request whatever the number of users. Only the directories that need it are
+    then written, all writes of a kind as one batch.
+  - User names are checked before HDFS is asked anything; every offending name is reported at once.
+  - A user whose home path cannot be made right (a file is in the way, the NameNode refuses) does not
+    stop the others; the task fails at the end and lists each failure with the NameNode's message.
+  - Runs on a host that can reach the NameNode (usually the master node itself).
+extends_documentation_fragment:
+  - datalake.notebooks.hdfs
+  - datalake.notebooks.attributes
+  - datalake.notebooks.attributes.ALL
+options:
+  users:
+    description:
+      - Names of the users whose home directories to manage. Repeated names count once.
+      - Names must not be empty, C(.) or C(..), nor contain C(/), C(,), whitespace or control
+        characters. With O(backend=cli) they must not contain glob characters or C(:) either.
+    type: list
+    elements: str
+    required: true
+  base:
+    description:
+      - The HDFS directory that holds the home directories.
+      - If it does not exist it is created with mode C(0755) (owner O(hdfs_user)) before the first home
+        directory.
+    type: str
+    default: /user
+  owner:
+    description:
+      - The owner of every home directory. If not given, each directory belongs to its own user.
+    type: str
+  group:
+    description:
+      - The group of every home directory.
+      - If not given, the group is not managed: a new directory takes the group of O(base), as HDFS
+        does, and existing directories keep theirs.
+    type: str
+  mode:
+    description:
+      - The permission of every home directory, as an octal string; quote it (V("0750")) so that
+        YAML does not read it as a number. HDFS directories have rwx bits and the sticky bit only.
+      - The default V("0750") lets the user write and its group read; nobody else can look in.
+        The Amazon EMR bootstrap script used C(777), which lets every user write into every home.
+      - Existing home directories with another mode are changed to this one.
+    type: raw
+    default: '0750'
+  state:
+    description:
+      - V(present) creates the missing home directories and fixes the owner, group and mode of
+        existing ones.
+      - V(absent) removes the home directories of O(users). Only empty ones unless O(force=true);
+        a non-empty one is reported as a failure and kept.
+    type: str
+    choices: [present, absent]
+    default: present
+  force:
+    description:
+      - With O(state=absent), also remove home directories that still hold files, with everything in
+        them. HDFS trash is not used; the data is gone.
+    type: bool
+    default: false
+  backend:
+    description:
+      - How to talk to HDFS.
+      - V(webhdfs) sends REST requests to the NameNode from the managed node (C(requests) library).
+        Writes go over O(workers) keep-alive connections at once.
+      - V(cli) runs the node's C(hdfs dfs) (one JVM each time, a few seconds): one C(-ls) of O(base),
+        one C(-mkdir -p) for every missing directory, one C(-chmod) for every wrong mode. FsShell
+        changes ownership to one owner per call, so creating per-user homes costs one C(-chown) JVM
+        per user; prefer V(webhdfs) for thousands of new users.
+    type: str
+    choices: [webhdfs, cli]
+    default: webhdfs
+  workers:
+    description:
+      - How many WebHDFS requests (or, with O(backend=cli), C(hdfs dfs) commands) run at once when a
+        batch of writes goes out. Each worker keeps its own connection alive.
+    type: int
+    default: 8
+  safemode_timeout:
+    description:
+      - Seconds to wait, in all, for a NameNode in safe mode to leave it before the task fails.
+        Only writes wait: a run with nothing to change never does.
+    type: int
+    default: 60
+  hdfs_bin:
+    description:
+      - The C(hdfs) command for O(backend=cli), a name looked up in E(PATH) or a full path.
+    type: str
+    default: hdfs
+notes:
+  - Needs an HDFS superuser (O(hdfs_user), or the Kerberos principal) to create directories for
+    other users and change their owner.
+  - WebHDFS creates each directory with its mode in one C(MKDIRS) request, then sets its owner
+    (and group) with C(SETOWNER): two requests per new home directory, none per existing right one.
+  - RV(requests) and RV(elapsed) report the module's own cost: WebHDFS requests, or C(hdfs dfs)
+    commands with O(backend=cli).
+seealso:
+  - name: WebHDFS REST API
+    description: The operations this module uses (LISTSTATUS, MKDIRS, SETOWNER, SETPERMISSION, DELETE).
+    link: https://hadoop.apache.org/docs/stable/hadoop-project-dist/hadoop-hdfs/WebHDFS.html
+author:
+  - datalake.notebooks maintainers
+"""
+
+EXAMPLES = r"""
+- name: Every notebook user has a private HDFS home directory
+  datalake.notebooks.hdfs_homedir:
+    users: "{{ notebook_users }}"
+    group: hadoop
+
+- name: Home directories on an HA cluster with Kerberos, the NameNodes read from hdfs-site.xml
+  datalake.notebooks.hdfs_homedir:
+    users: [alice, bob]
+    kerberos: true
+  environment:
+    KRB5CCNAME: /tmp/krb5cc_hdfs
+
+- name: Home directories through the node's hdfs command, where WebHDFS is off
+  datalake.notebooks.hdfs_homedir:
+    users: [alice, bob]
+    backend: cli
+    hdfs_user: hdfs
+    mode: "0700"
+
+- name: Home directories on an HA pair over HTTPS, trusting the cluster's CA
+  datalake.notebooks.hdfs_homedir:
+    users: "{{ notebook_users }}"
+    namenode_url:
+      - https://nn1.example.com:9871
+      - https://nn2.example.com:9871
+    ca_path: /etc/pki/hadoop-ca.pem
+  register: homes
+
+- name: Former users' empty home directories are gone
+  datalake.notebooks.hdfs_homedir:
+    users: [carol]
+    state: absent
+"""
+
+RETURN = r"""
+created:
+  description: How many home directories the task created (in check mode, would create).
+  returned: always
+  type: int
+  sample: 2
+fixed:
+  description:
+    - How many existing home directories had their owner, group or mode corrected (in check mode,
+      would have). Called C(fixed) because C(changed) is the task's own true/false.
+  returned: always
+  type: int
+  sample: 1
+removed:
+  description: How many home directories the task removed (O(state=absent)).
+  returned: always
+  type: int
+  sample: 0
+unchanged:
+  description: How many users' home directories were already as wanted.
+  returned: always
+  type: int
+  sample: 9997
+created_users:
+  description: The users whose home directories were created, in the order of O(users).
+  returned: always
+  type: list
+  elements: str
+  sample: [alice, bob]
+fixed_users:
+  description: The users whose home directories were corrected.
+  returned: always
+  type: list
+  elements: str
+  sample: [carol]
+removed_users:
+  description: The users whose home directories were removed.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+failures:
+  description:
+    - One entry a user that could not be brought to the wanted state, with the operation and the
+      NameNode's (or C(hdfs dfs)'s) message. The task fails when this is not empty.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - user: dave
+      path: /user/dave
+      op: MKDIRS
+      message: "Path is not a directory: /user/dave"
+      exception: FileAlreadyExistsException
+base:
+  description: The base directory, normalized.
+  returned: always
+  type: str
+  sample: /user
+base_created:
+  description: Whether O(base) did not exist and was created (in check mode, would be).
+  returned: always
+  type: bool
+  sample: false
+backend:
+  description: The backend used.
+  returned: always
+  type: str
+  sample: webhdfs
+namenode:
+  description: The NameNode URL that answered last (the active one), with O(backend=webhdfs).
+  returned: when O(backend=webhdfs)
+  type: str
+  sample: http://nn1.example.com:9870
+requests:
+  description:
+    - The number of WebHDFS requests the module sent (failed connections to a standby or dead
+      NameNode included), or with O(backend=cli) the number of C(hdfs dfs) commands it ran.
+  returned: always
+  type: int
+  sample: 1
+elapsed:
+  description: Seconds the module spent, from its start to its result.
+  returned: always
+  type: float
+  sample: 0.42
+"""
+
+import socket
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import (
+    FatalHdfsError,
+    HdfsError,
+    build_plan,
+    execute,
+    normalize_base,
+    parse_mode,
+    plan_diff,
+    summarize_failures,
+    unique,
+)
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_cli import (
+    HdfsCliBackend,
+    cli_name_problem,
+)
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_site import (
+    HadoopSiteError,
+    namenode_urls,
+)
+from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
+    describe_invalid_names,
+    invalid_names,
+    name_problem,
+)
+from ansible_collections.datalake.notebooks.plugins.module_utils import _webhdfs
+
+
+def argument_spec():
+    return dict(
+        users=dict(type='list', elements='str', required=True),
+        base=dict(type='str', default='/user'),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+        mode=dict(type='raw', default='0750'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        force=dict(type='bool', default=False),
+        backend=dict(type='str', choices=['webhdfs', 'cli'], default='webhdfs'),
+        workers=dict(type='int', default=8),
+        safemode_timeout=dict(type='int', default=60),
+        hdfs_bin=dict(type='str', default='hdfs'),
+        namenode_url=dict(type='list', elements='str'),
+        hadoop_conf_dir=dict(type='path'),
+        hdfs_user=dict(type='str', default='hdfs'),
+        kerberos=dict(type='bool', default=False),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        timeout=dict(type='float', default=30),
+    )
+
+
+def check_inputs(module):
+    """Everything that can be refused without asking HDFS: (users, base, mode)."""
+    params = module.params
+    users = unique(params['users'])
+    problems = invalid_names(users)
+    if params['backend'] == 'cli':
+        problems += [(name, reason) for name, reason in
+                     ((name, cli_name_problem(name)) for name in users if name_problem(name) is None)
+                     if reason]
+    if problems:
+        module.fail_json(msg=describe_invalid_names('users', problems),
+                         invalid_users=[dict(name=name, reason=reason) for name, reason in problems])
+    for option in ('owner', 'group'):
+        value = params[option]
+        if value is not None and name_problem(value) is not None:
+            module.fail_json(msg='Invalid %s %r: it %s.' % (option, value, name_problem(value)))
+    try:
+        base = normalize_base(params['base'])
+        mode = parse_mode(params['mode'])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    if params['workers'] < 1:
+        module.fail_json(msg='workers must be at least 1, got %d' % params['workers'])
+    return users, base, mode
+
+
+def make_backend(module):
+    params = module.params
+    if params['backend'] == 'cli':
+        def run(argv, environ):
+            return module.run_command(argv, environ_update=environ)
+        return HdfsCliBackend(run, hdfs_bin=params['hdfs_bin'], hdfs_user=params['hdfs_user'],
+                              kerberos=params['kerberos'], conf_dir=params['hadoop_conf_dir'],
+                              workers=params['workers'], safemode_timeout=params['safemode_timeout'])
+
+    if not _webhdfs.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=str(_webhdfs.REQUESTS_IMPORT_ERROR))
+    if params['kerberos'] and not _webhdfs.HAS_GSSAPI:
+        module.fail_json(msg=missing_required_lib('requests-gssapi'), exception=str(_webhdfs.GSSAPI_IMPORT_ERROR))
+    urls = params['namenode_url']
+    if not urls:
+        # SPNEGO needs the NameNode's real host name (its HTTP/<host> principal), not localhost.
+        wildcard_host = socket.getfqdn() if params['kerberos'] else 'localhost'
+        try:
+            urls = namenode_urls(params['hadoop_conf_dir'], wildcard_host=wildcard_host)
+        except HadoopSiteError as exc:
+            module.fail_json(msg='Cannot find the NameNode: %s' % exc)
+    verify = params['validate_certs']
+    if verify and params['ca_path']:
+        verify = params['ca_path']
+    return _webhdfs.WebHdfsBackend(urls, user=params['hdfs_user'], kerberos=params['kerberos'],
+                                   verify=verify, timeout=params['timeout'], workers=params['workers'],
+                                   safemode_timeout=params['safemode_timeout'])
+
+
+def main():
+    started = time.monotonic()
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    users, base, mode = check_inputs(module)
+    params = module.params
+    backend = make_backend(module)
+
+    result = dict(changed=False, created=0, fixed=0, removed=0, unchanged=0, created_users=[],
+                  fixed_users=[], removed_users=[], failures=[], base=base, base_created=False,
+                  backend=backend.name)
+
+    def finish(**extra):
+        result['requests'] = backend.requests
+        result['elapsed'] = round(time.monotonic() - started, 3)
+        if backend.name == 'webhdfs':
+            result['namenode'] = backend.active_namenode
+        result.update(extra)
+        return result
+
+    try:
+        plan = build_plan(backend, users, base, state=params['state'], owner=params['owner'],
+                          group=params['group'], mode=mode, force=params['force'])
+        outcome = execute(backend, plan, check_mode=module.check_mode, identity=backend.identity)
+    except HdfsError as error:
+        backend.close()
+        if isinstance(error, FatalHdfsError) or error.op == 'LISTSTATUS':
+            module.fail_json(msg=error.describe(), **finish())
+        module.fail_json(msg='HDFS %s' % error.describe(), **finish())
+    backend.close()
+
+    result.update(
+        changed=outcome.changed,
+        created=len(outcome.created), created_users=outcome.created,
+        fixed=len(outcome.fixed), fixed_users=outcome.fixed,
+        removed=len(outcome.removed), removed_users=outcome.removed,
+        unchanged=len(outcome.unchanged),
+        failures=outcome.failures,
+        base_created=outcome.base_created,
+    )
+    if module._diff and plan.has_writes:
+        before, after = plan_diff(plan)
+        result['diff'] = dict(before=before, after=after,
+                              before_header='%s (HDFS)' % base, after_header='%s (HDFS)' % base)
+    for warning in plan.warnings:
+        module.warn(warning)
+    if outcome.failures:
+        module.fail_json(msg='%d of %d home directories under %s could not be made right: %s'
+                         % (len(outcome.failures), len(users), base, summarize_failures(outcome.failures)),
+                         **finish())
+    module.exit_json(**finish())
+
+
+if __name__ == '__main__':
+    main()

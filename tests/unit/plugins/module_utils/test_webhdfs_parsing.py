@@ -1,0 +1,202 @@
+"""What the NameNode (WebHDFS JSON) and FsShell (`hdfs dfs` text) answer, parsed."""
+
+import json
+
+import pytest
+
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import FileStatus
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_cli import (
+    cli_name_problem,
+    mentions_safemode,
+    parse_count,
+    parse_errors,
+    parse_ls,
+    permission_from_symbolic,
+    umask_for,
+)
+from ansible_collections.datalake.notebooks.plugins.module_utils._webhdfs import (
+    is_safemode,
+    is_standby,
+    normalize_namenode_url,
+    operation_url,
+    parse_liststatus,
+    parse_liststatus_batch,
+    parse_remote_exception,
+    permission_param,
+)
+
+LISTSTATUS = json.loads('''
+{"FileStatuses":{"FileStatus":[
+{"accessTime":0,"blockSize":0,"childrenNum":0,"fileId":16390,"group":"supergroup","length":0,
+ "modificationTime":1763895600000,"owner":"alice","pathSuffix":"alice","permission":"750",
+ "replication":0,"storagePolicy":0,"type":"DIRECTORY"},
+{"accessTime":0,"blockSize":0,"childrenNum":2,"fileId":16391,"group":"hadoop","length":0,
+ "modificationTime":1763895600000,"owner":"hdfs","pathSuffix":"tmp","permission":"1777",
+ "replication":0,"storagePolicy":0,"type":"DIRECTORY","aclBit":true},
+{"accessTime":1763895600000,"blockSize":134217728,"childrenNum":0,"fileId":16392,"group":"supergroup",
+ "length":5,"modificationTime":1763895600000,"owner":"hdfs","pathSuffix":"dave","permission":"644",
+ "replication":1,"storagePolicy":0,"type":"FILE"}
+]}}''')
+
+
+def test_parse_liststatus():
+    assert parse_liststatus(LISTSTATUS) == {
+        'alice': FileStatus('DIRECTORY', 'alice', 'supergroup', 0o750, 0),
+        'tmp': FileStatus('DIRECTORY', 'hdfs', 'hadoop', 0o1777, 2),
+        'dave': FileStatus('FILE', 'hdfs', 'supergroup', 0o644, 0),
+    }
+
+
+def test_parse_liststatus_empty_and_old_namenode_without_children():
+    assert parse_liststatus({'FileStatuses': {'FileStatus': []}}) == {}
+    entry = {'pathSuffix': 'a', 'type': 'DIRECTORY', 'owner': 'a', 'group': 'g', 'permission': '700'}
+    assert parse_liststatus({'FileStatuses': {'FileStatus': [entry]}})['a'].children is None
+
+
+@pytest.mark.parametrize('document', [{}, {'boolean': True}, None, [], {'FileStatuses': None}])
+def test_parse_liststatus_refuses_other_answers(document):
+    with pytest.raises(ValueError, match='not a LISTSTATUS answer'):
+        parse_liststatus(document)
+
+
+def test_parse_liststatus_batch():
+    document = {'DirectoryListing': {'partialListing': LISTSTATUS, 'remainingEntries': 7}}
+    statuses, remaining, last = parse_liststatus_batch(document)
+    assert set(statuses) == {'alice', 'tmp', 'dave'}
+    assert (remaining, last) == (7, 'dave')
+    empty = {'DirectoryListing': {'partialListing': {'FileStatuses': {'FileStatus': []}}, 'remainingEntries': 0}}
+    assert parse_liststatus_batch(empty) == ({}, 0, None)
+
+
+@pytest.mark.parametrize('status, body, expected', [
+    (404, '{"RemoteException":{"exception":"FileNotFoundException","javaClassName":"java.io.FileNotFoundException",'
+          '"message":"File does not exist: /user"}}',
+     ('FileNotFoundException', 'java.io.FileNotFoundException', 'File does not exist: /user')),
+    (403, b'{"RemoteException":{"exception":"StandbyException","javaClassName":"org.apache.hadoop.ipc.StandbyException",'
+          b'"message":"Operation category READ is not supported in state standby."}}',
+     ('StandbyException', 'org.apache.hadoop.ipc.StandbyException',
+      'Operation category READ is not supported in state standby.')),
+    (502, '<html><body>Bad gateway</body></html>', (None, None, 'HTTP 502: <html><body>Bad gateway</body></html>')),
+    (500, '', (None, None, 'HTTP 500')),
+    (401, '{"RemoteException":{}}', (None, None, 'HTTP 401')),
+])
+def test_parse_remote_exception(status, body, expected):
+    assert parse_remote_exception(status, body) == expected
+
+
+@pytest.mark.parametrize('exception, message, standby', [
+    ('StandbyException', 'Operation category READ is not supported in state standby.', True),
+    ('RemoteException', 'Operation category WRITE is not supported in state standby. Visit ...', True),
+    ('ObserverRetryOnActiveException', 'x', True),
+    ('AccessControlException', 'Permission denied', False),
+])
+def test_is_standby(exception, message, standby):
+    assert is_standby(exception, message) is standby
+
+
+@pytest.mark.parametrize('exception, message, safemode', [
+    ('SafeModeException', 'Cannot create directory /user/a. Name node is in safe mode.', True),
+    ('RetriableException', 'org.apache.hadoop.hdfs.server.namenode.SafeModeException: Cannot set owner '
+                           'for /user/a. Name node is in safe mode.', True),
+    ('RetriableException', 'NameNode still not started', False),
+    ('AccessControlException', 'Permission denied: the safe mode word alone does not count', False),
+])
+def test_is_safemode(exception, message, safemode):
+    assert is_safemode(exception, message) is safemode
+
+
+@pytest.mark.parametrize('url, clean', [
+    ('nn1:9870', 'http://nn1:9870'),
+    ('http://nn1:9870/', 'http://nn1:9870'),
+    ('https://nn1:9871/webhdfs/v1', 'https://nn1:9871'),
+    (' https://nn1:9871/webhdfs/v1/ ', 'https://nn1:9871'),
+    ('http://gateway/proxy/nn', 'http://gateway/proxy/nn'),
+])
+def test_normalize_namenode_url(url, clean):
+    assert normalize_namenode_url(url) == clean
+
+
+@pytest.mark.parametrize('path, url', [
+    ('/user/alice', 'http://nn:9870/webhdfs/v1/user/alice'),
+    ('/user/jo.doe@EXAMPLE.COM', 'http://nn:9870/webhdfs/v1/user/jo.doe%40EXAMPLE.COM'),
+    ('/user/a?b#c%d', 'http://nn:9870/webhdfs/v1/user/a%3Fb%23c%25d'),
+    ('/user/émile', 'http://nn:9870/webhdfs/v1/user/%C3%A9mile'),
+])
+def test_operation_url_encodes_names(path, url):
+    assert operation_url('http://nn:9870', path) == url
+
+
+@pytest.mark.parametrize('mode, param', [(0o750, '750'), (0o1777, '1777'), (0o700, '700'), (0o55, '55')])
+def test_permission_param(mode, param):
+    assert permission_param(mode) == param
+
+
+# ---- hdfs dfs (FsShell) output ----------------------------------------------------------------
+
+LS = '''\
+WARN util.NativeCodeLoader: Unable to load native-hadoop library for your platform... using builtin-java classes where applicable
+Found 5 items
+drwxr-x---   - alice supergroup          0 2026-11-23 11:00 /user/alice
+drwxrwxrwt   - hdfs  hadoop              0 2026-11-23 11:00 /user/tmp
+drwxr-x---+  - bob   hadoop              0 2026-11-23 11:00 hdfs://nn:8020/user/bob
+-rw-r--r--   1 hdfs  supergroup          5 2026-11-23 11:00 /user/dave
+drwx-----T   - carol carol               0 2026-11-23 11:00 /user/carol
+'''
+
+
+def test_parse_ls():
+    assert parse_ls(LS) == {
+        'alice': FileStatus('DIRECTORY', 'alice', 'supergroup', 0o750, None),
+        'tmp': FileStatus('DIRECTORY', 'hdfs', 'hadoop', 0o1777, None),
+        'bob': FileStatus('DIRECTORY', 'bob', 'hadoop', 0o750, None),
+        'dave': FileStatus('FILE', 'hdfs', 'supergroup', 0o644, None),
+        'carol': FileStatus('DIRECTORY', 'carol', 'carol', 0o1700, None),
+    }
+
+
+@pytest.mark.parametrize('text, mode', [
+    ('drwxr-x---', 0o750), ('drwxrwxrwx', 0o777), ('drwxrwxrwt', 0o1777), ('drwxrwxrwT', 0o1776),
+    ('d---------', 0), ('-rw-r--r--+', 0o644),
+])
+def test_permission_from_symbolic(text, mode):
+    assert permission_from_symbolic(text) == mode
+
+
+def test_parse_count():
+    text = ('           1            0                  0 /user/alice\n'
+            '           3            5               1024 hdfs://nn:8020/user/bob\n')
+    assert parse_count(text) == {'/user/alice': 0, '/user/bob': 7}
+
+
+def test_parse_errors_gives_each_path_its_message():
+    stderr = ("WARN util.NativeCodeLoader: Unable to load native-hadoop library\n"
+              "mkdir: `/user/dave': Is not a directory\n"
+              "mkdir: `/user/x': File exists\n"
+              "mkdir: Permission denied: user=alice, access=WRITE, inode=\"/user\":hdfs:supergroup:drwxr-xr-x\n")
+    by_path, general = parse_errors(stderr, ['/user/dave', '/user/erin'])
+    assert by_path == {'/user/dave': "`/user/dave': Is not a directory"}
+    assert general == ["mkdir: `/user/x': File exists",
+                       'mkdir: Permission denied: user=alice, access=WRITE, inode="/user":hdfs:supergroup:drwxr-xr-x']
+
+
+def test_mentions_safemode():
+    assert mentions_safemode('mkdir: Cannot create directory /user/a. Name node is in safe mode.\nThe reported blocks ...')
+    assert not mentions_safemode('mkdir: Permission denied')
+
+
+@pytest.mark.parametrize('mode, umask', [(0o750, '027'), (0o700, '077'), (0o777, '000'), (0o1750, '027'), (0o755, '022')])
+def test_umask_for(mode, umask):
+    assert umask_for(mode) == umask
+
+
+@pytest.mark.parametrize('name, problem', [
+    ('alice', None), ('jo.doe@EXAMPLE.COM', None),
+    ('a*', 'contains *'), ('a[1]', 'contains [ ]'), ('x{y}', 'contains { }'), ('q?', 'contains ?'),
+    ('a\\b', 'contains \\'), ('a:b', 'contains ":"'),
+])
+def test_cli_name_problem(name, problem):
+    result = cli_name_problem(name)
+    if problem is None:
+        assert result is None
+    else:
+        assert result.startswith(problem)
