@@ -1,0 +1,170 @@
+"""The Hadoop rig as a session fixture: NameNode, DataNode and ResourceManager on loopback ports.
+
+`hadoop` starts tests/rigs/hadoop/start once per session and stops it at the end, whatever
+happened. If the rig cannot start, every test that uses it fails with the daemons' log tails:
+a missing Hadoop is a broken test machine, never a reason to skip.
+
+    def test_home(hadoop):
+        hadoop.hdfs('dfs', '-mkdir', '/user/shirley', user='hdfs')
+        status, body = hadoop.webhdfs('GET', '/user/shirley', 'GETFILESTATUS', user='shirley')
+
+Environment: HADOOP_RIG_NODEMANAGER=1 also starts a NodeManager; HADOOP_RIG_KEEP=1 keeps the run
+dir (conf, logs, storage) after the session; HADOOP_HOME uses an assembled tree instead of
+tests/rigs/hadoop/install's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'hadoop')
+
+
+def read_env_file(path):
+    """The KEY='value' lines of RUN_DIR/rig.env as a dict."""
+    env = {}
+    with open(path) as handle:
+        for line in handle:
+            line = line.strip()
+            if not line or line.startswith('#') or '=' not in line:
+                continue
+            key, value = line.split('=', 1)
+            env[key] = value.strip("'")
+    return env
+
+
+@dataclass
+class HadoopRig:
+    """A running rig: the values of rig.env plus helpers to act as a given Hadoop user."""
+
+    run_dir: str
+    env: dict
+    start_seconds: float = 0.0
+
+    @property
+    def home(self):
+        return self.env['HADOOP_HOME']
+
+    @property
+    def conf_dir(self):
+        return self.env['HADOOP_CONF_DIR']
+
+    @property
+    def core_site(self):
+        return os.path.join(self.conf_dir, 'core-site.xml')
+
+    @property
+    def namenode_rpc(self):
+        return self.env['NAMENODE_RPC']
+
+    @property
+    def webhdfs_url(self):
+        return self.env['WEBHDFS_URL']
+
+    @property
+    def yarn_enabled(self):
+        return self.env.get('YARN_ENABLED') == '1'
+
+    def client_env(self, user='hdfs'):
+        """Environment for a Hadoop client acting as `user` (simple auth: HADOOP_USER_NAME)."""
+        env = dict(os.environ)
+        for key in ('HADOOP_OPTS', 'HADOOP_CLIENT_OPTS', 'HADOOP_CLASSPATH'):
+            env.pop(key, None)
+        env.update({
+            'HADOOP_HOME': self.home,
+            'HADOOP_CONF_DIR': self.conf_dir,
+            'JAVA_HOME': self.env['JAVA_HOME'],
+            'HADOOP_USER_NAME': user,
+            'PATH': os.path.join(self.home, 'bin') + os.pathsep + env.get('PATH', ''),
+        })
+        return env
+
+    def run(self, tool, *args, user='hdfs', check=False, timeout=120):
+        """`tool` (hdfs, yarn or hadoop) with `args` as Hadoop user `user`; a CompletedProcess."""
+        cmd = [os.path.join(self.home, 'bin', tool), *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.client_env(user),
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError('%s (as %s) exited %d:\n%s\n%s'
+                                 % (' '.join(cmd), user, proc.returncode, proc.stdout, proc.stderr))
+        return proc
+
+    def hdfs(self, *args, user='hdfs', check=False, timeout=120):
+        return self.run('hdfs', *args, user=user, check=check, timeout=timeout)
+
+    def yarn(self, *args, user='yarn', check=False, timeout=120):
+        return self.run('yarn', *args, user=user, check=check, timeout=timeout)
+
+    def webhdfs(self, method, path, op, user='hdfs', doas=None, data=None, **params):
+        """One WebHDFS call as `user` (and `doas`); returns (HTTP status, decoded JSON or text).
+
+        A 307 to a DataNode (CREATE, APPEND, OPEN) is followed with the same method and data.
+        """
+        query = dict(params, op=op)
+        query['user.name'] = user
+        if doas is not None:
+            query['doas'] = doas
+        url = self.webhdfs_url + (path if path.startswith('/') else '/' + path)
+        resp = requests.request(method, url, params=query, allow_redirects=False, timeout=30)
+        if resp.status_code == 307:
+            resp = requests.request(method, resp.headers['Location'], data=data, timeout=30)
+        try:
+            body = resp.json()
+        except ValueError:
+            body = resp.text
+        return resp.status_code, body
+
+    def log_tail(self, lines=50):
+        """The last lines of each daemon's log, for assertion messages."""
+        out = []
+        log_dir = os.path.join(self.run_dir, 'logs')
+        for name in sorted(os.listdir(log_dir)):
+            with open(os.path.join(log_dir, name), errors='replace') as handle:
+                tail = handle.readlines()[-lines:]
+            out.append('----- %s -----\n%s' % (name, ''.join(line[:1000] for line in tail)))
+        return '\n'.join(out)
+
+
+def start_rig(run_dir, extra_args=()):
+    """Run the rig's start script into `run_dir`; returns the HadoopRig or raises with the logs."""
+    began = time.monotonic()
+    proc = subprocess.run([os.path.join(RIG_DIR, 'start'), *extra_args, run_dir],
+                          capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise RuntimeError('tests/rigs/hadoop/start exited %d\n%s\n%s'
+                           % (proc.returncode, proc.stdout, proc.stderr[-20000:]))
+    return HadoopRig(run_dir, read_env_file(os.path.join(run_dir, 'rig.env')),
+                     time.monotonic() - began)
+
+
+def stop_rig(run_dir):
+    return subprocess.run([os.path.join(RIG_DIR, 'stop'), run_dir],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope='session')
+def hadoop():
+    # The daemons run as user hdfs/yarn: the run dir must be reachable by them, which pytest's
+    # own tmp dirs (mode 700 under root's) are not.
+    run_dir = tempfile.mkdtemp(prefix='hadoop-rig-', dir='/tmp')
+    os.chmod(run_dir, 0o755)
+    extra = ['--nodemanager'] if os.environ.get('HADOOP_RIG_NODEMANAGER') == '1' else []
+    try:
+        try:
+            rig = start_rig(run_dir, extra)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            pytest.fail('the Hadoop rig did not start:\n%s' % exc, pytrace=False)
+        yield rig
+    finally:
+        stop_rig(run_dir)
+        if os.environ.get('HADOOP_RIG_KEEP') != '1':
+            shutil.rmtree(run_dir, ignore_errors=True)
