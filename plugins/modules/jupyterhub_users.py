@@ -86,10 +86,9 @@ EXAMPLES = r"""
 - name: Former users are gone from JupyterHub
   datalake.notebooks.jupyterhub_users:
     url: https://master:9443
+    api_token: "{{ vault_jupyterhub_token }}"
     users: [carol]
     state: absent
-  environment:
-    JUPYTERHUB_API_TOKEN: "{{ vault_jupyterhub_token }}"
 
 - name: Read the hub's users (a token with list:users is enough)
   datalake.notebooks.jupyterhub_users:
