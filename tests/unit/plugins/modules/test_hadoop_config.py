@@ -49,8 +49,8 @@ def test_set_value(run, site):
 def test_idempotent(run, site):
     before = site.read_bytes()
     mtime = os.stat(site).st_mtime_ns
-    result = run({'path': str(site), 'properties': {'hadoop.proxyuser.livy.groups': '*',
-                                                     'fs.defaultFS': 'hdfs://nn1.cluster.example.com:8020'}})
+    unchanged = {'hadoop.proxyuser.livy.groups': '*', 'fs.defaultFS': 'hdfs://nn1.cluster.example.com:8020'}
+    result = run({'path': str(site), 'properties': unchanged})
     assert result['changed'] is False
     assert site.read_bytes() == before
     assert os.stat(site).st_mtime_ns == mtime
