@@ -15,11 +15,11 @@ options:
         C(/webhdfs/v1) itself.
       - With HA, list every NameNode of the nameservice; a standby or unreachable one is skipped and
         the next one asked.
-      - If not given, the addresses are read from C(hdfs-site.xml) in O(hadoop_conf_dir):
-        C(dfs.namenode.http-address) (C(https-address) under C(dfs.http.policy=HTTPS_ONLY)), and for
-        an HA nameservice C(dfs.ha.namenodes.<ns>) with C(dfs.namenode.http-address.<ns>.<nn>), the
-        nameservice being the one of C(fs.defaultFS) in C(core-site.xml). A wildcard bind address
-        (C(0.0.0.0)) means this host.
+      - If not given, the addresses are read from C(hdfs-site.xml) in O(hadoop_conf_dir), as the HDFS
+        client does. That is C(dfs.namenode.http-address) (C(https-address) under
+        C(dfs.http.policy=HTTPS_ONLY)), and for an HA nameservice C(dfs.ha.namenodes.<ns>) with
+        C(dfs.namenode.http-address.<ns>.<nn>), the nameservice being the one of C(fs.defaultFS) in
+        C(core-site.xml). A wildcard bind address (C(0.0.0.0)) means this host.
     type: list
     elements: str
   hadoop_conf_dir:
@@ -32,8 +32,8 @@ options:
     type: path
   hdfs_user:
     description:
-      - The HDFS user to act as under simple authentication: C(user.name) of WebHDFS requests,
-        E(HADOOP_USER_NAME) of the C(hdfs) command.
+      - The HDFS user to act as under simple authentication, sent as C(user.name) in WebHDFS
+        requests and as E(HADOOP_USER_NAME) to the C(hdfs) command.
       - It must be an HDFS superuser to create directories owned by other users.
       - Ignored with O(kerberos=true), where the Kerberos ticket decides who acts.
     type: str

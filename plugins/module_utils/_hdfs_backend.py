@@ -271,7 +271,7 @@ class HdfsBackend(object):
         if now >= deadline:
             raise FatalHdfsError(
                 'The NameNode is still in safe mode after waiting %s seconds (safemode_timeout); '
-                'no home directory was written while it was. Last answer: %s'
+                'run again once it has left safe mode. Last answer: %s'
                 % (self.safemode_timeout, error.message),
                 op=error.op, path=error.path, exception=error.exception)
         self._sleep(min(self._poll_interval, deadline - now))

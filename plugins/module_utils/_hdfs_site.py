@@ -65,7 +65,7 @@ def read_site_xml(path):
 
 def expand(properties, value, depth=20):
     """`value` with ${name} replaced from `properties`, as Hadoop's Configuration does."""
-    for _ in range(depth):
+    for dummy in range(depth):
         new = _VARIABLE.sub(lambda match: properties.get(match.group(1), match.group(0)), value)
         if new == value:
             return value

@@ -46,7 +46,7 @@ options:
   group:
     description:
       - The group of every home directory.
-      - If not given, the group is not managed: a new directory takes the group of O(base), as HDFS
+      - If not given, the group is not managed. A new directory takes the group of O(base), as HDFS
         does, and existing directories keep theirs.
     type: str
   mode:
@@ -78,8 +78,9 @@ options:
       - How to talk to HDFS.
       - V(webhdfs) sends REST requests to the NameNode from the managed node (C(requests) library).
         Writes go over O(workers) keep-alive connections at once.
-      - V(cli) runs the node's C(hdfs dfs) (one JVM each time, a few seconds): one C(-ls) of O(base),
-        one C(-mkdir -p) for every missing directory, one C(-chmod) for every wrong mode. FsShell
+      - V(cli) runs the node's C(hdfs dfs) (one JVM each time, a few seconds) as few times as it can,
+        that is one C(-ls) of O(base), one C(-mkdir -p) for every missing directory, one C(-chmod) for
+        every wrong mode. FsShell
         changes ownership to one owner per call, so creating per-user homes costs one C(-chown) JVM
         per user; prefer V(webhdfs) for thousands of new users.
     type: str
@@ -94,7 +95,7 @@ options:
   safemode_timeout:
     description:
       - Seconds to wait, in all, for a NameNode in safe mode to leave it before the task fails.
-        Only writes wait: a run with nothing to change never does.
+        Only writes wait; a run with nothing to change never does.
     type: int
     default: 60
   hdfs_bin:
@@ -106,15 +107,16 @@ notes:
   - Needs an HDFS superuser (O(hdfs_user), or the Kerberos principal) to create directories for
     other users and change their owner.
   - WebHDFS creates each directory with its mode in one C(MKDIRS) request, then sets its owner
-    (and group) with C(SETOWNER): two requests per new home directory, none per existing right one.
-  - RV(requests) and RV(elapsed) report the module's own cost: WebHDFS requests, or C(hdfs dfs)
+    (and group) with C(SETOWNER). That is two requests per new home directory, and none per existing
+    one that is already right.
+  - RV(requests) and RV(elapsed) report the module's own cost, in WebHDFS requests, or C(hdfs dfs)
     commands with O(backend=cli).
 seealso:
   - name: WebHDFS REST API
     description: The operations this module uses (LISTSTATUS, MKDIRS, SETOWNER, SETPERMISSION, DELETE).
     link: https://hadoop.apache.org/docs/stable/hadoop-project-dist/hadoop-hdfs/WebHDFS.html
 author:
-  - datalake.notebooks maintainers
+  - datalake.notebooks maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -375,8 +377,8 @@ def main():
         outcome = execute(backend, plan, check_mode=module.check_mode, identity=backend.identity)
     except HdfsError as error:
         backend.close()
-        if isinstance(error, FatalHdfsError) or error.op == 'LISTSTATUS':
-            module.fail_json(msg=error.describe(), **finish())
+        if isinstance(error, FatalHdfsError):
+            module.fail_json(msg=error.message, **finish())
         module.fail_json(msg='HDFS %s' % error.describe(), **finish())
     backend.close()
 

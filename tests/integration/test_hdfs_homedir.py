@@ -1,0 +1,321 @@
+"""datalake.notebooks.hdfs_homedir through ansible-playbook against the Hadoop rig, both backends.
+
+What the module did is checked with what HDFS itself lists, independent of the module: WebHDFS
+LISTSTATUS through the fixture's own client, and `hdfs dfs -ls` for the cli backend. Every test
+works under a base directory of its own, so the session's single rig serves them all.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+
+import pytest
+
+from playbook import local_play, run_playbook
+
+MODULE = 'datalake.notebooks.hdfs_homedir'
+# The WebHDFS backend needs requests on the managed node: the suite's own Python has it.
+ENV = {'ANSIBLE_PYTHON_INTERPRETER': sys.executable}
+BACKENDS = ('webhdfs', 'cli')
+STEPS = (('check', True), ('apply', False), ('check again', True), ('apply again', False))
+
+
+def backend_args(hadoop, backend):
+    """The options that point the module at the rig through `backend`."""
+    if backend == 'webhdfs':
+        return {'namenode_url': [hadoop.env['NAMENODE_HTTP']]}
+    return {'backend': 'cli', 'hdfs_bin': hadoop.home + '/bin/hdfs', 'hadoop_conf_dir': hadoop.conf_dir}
+
+
+def task(name, **args):
+    return {'name': name, MODULE: args, 'register': 'out'}
+
+
+def run(tasks, hadoop, **kwargs):
+    env = dict(ENV, JAVA_HOME=hadoop.env['JAVA_HOME'], **kwargs.pop('env', {}))
+    return run_playbook(local_play(tasks), env=env, **kwargs)
+
+
+def four_ways(hadoop, name, **args):
+    """check, apply, check again, apply again in one playbook: the four results."""
+    tasks = [dict(task('%s: %s' % (name, step), **args), check_mode=check) for step, check in STEPS]
+    result = run(tasks, hadoop)
+    assert result.rc == 0, result.stdout + result.stderr
+    return [result.task('%s: %s' % (name, step)) for step, _check in STEPS]
+
+
+def make_base(hadoop, base):
+    status, body = hadoop.webhdfs('PUT', base, 'MKDIRS', permission='755')
+    assert status == 200 and body == {'boolean': True}, body
+
+
+def listing(hadoop, base):
+    """name -> (type, owner, group, octal permission) of what WebHDFS lists under `base`."""
+    status, body = hadoop.webhdfs('GET', base, 'LISTSTATUS')
+    if status == 404:
+        return None
+    assert status == 200, body
+    return dict((entry['pathSuffix'], (entry['type'], entry['owner'], entry['group'], entry['permission']))
+                for entry in body['FileStatuses']['FileStatus'])
+
+
+def cli_listing(hadoop, base):
+    """name -> (kind letter and permission string, owner, group) from `hdfs dfs -ls`."""
+    proc = hadoop.hdfs('dfs', '-ls', base, check=True)
+    found = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split(None, 7)
+        if len(parts) == 8:
+            found[parts[7].rsplit('/', 1)[1]] = (parts[0], parts[2], parts[3])
+    return found
+
+
+def put_file(hadoop, path, data=b'not a directory\n'):
+    status, body = hadoop.webhdfs('PUT', path, 'CREATE', data=data, overwrite='true')
+    assert status == 201, body
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_creates_homes_with_owner_group_mode_four_ways(hadoop, backend):
+    base = '/homes-create-%s' % backend
+    make_base(hadoop, base)
+    users = ['ann', 'ben', 'cat']
+    args = dict(backend_args(hadoop, backend), users=users, base=base, group='hadoop')
+
+    check = run([task('check', **args)], hadoop, check=True)
+    assert check.rc == 0, check.stdout + check.stderr
+    assert check.task('check')['changed'] is True and check.task('check')['created_users'] == users
+    # Check mode wrote nothing.
+    assert listing(hadoop, base) == {}
+
+    result = run([task('apply', **args), dict(task('check again', **args), check_mode=True),
+                  task('apply again', **args)], hadoop)
+    assert result.rc == 0, result.stdout + result.stderr
+    apply, check_again, apply_again = (result.task(name) for name in ('apply', 'check again', 'apply again'))
+    assert apply['changed'] is True
+    assert (apply['created'], apply['created_users'], apply['fixed'], apply['unchanged']) == (3, users, 0, 0)
+    for second in (check_again, apply_again):
+        assert second['changed'] is False
+        assert (second['created'], second['fixed'], second['unchanged']) == (0, 0, 3)
+    assert listing(hadoop, base) == dict((user, ('DIRECTORY', user, 'hadoop', '750')) for user in users)
+    if backend == 'webhdfs':
+        # One LISTSTATUS decides a re-run; a first run adds MKDIRS + SETOWNER per new home.
+        assert apply_again['requests'] == 1 and check_again['requests'] == 1
+        assert apply['requests'] == 1 + 2 * len(users)
+    else:
+        assert cli_listing(hadoop, base) == dict((user, ('drwxr-x---', user, 'hadoop')) for user in users)
+        # -ls, one -mkdir -p for all, one -chown per owner; a re-run is the -ls alone.
+        assert apply['requests'] == 2 + len(users)
+        assert apply_again['requests'] == 1
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_existing_home_with_wrong_owner_and_mode_is_fixed(hadoop, backend):
+    base = '/homes-fix-%s' % backend
+    make_base(hadoop, base)
+    status, body = hadoop.webhdfs('PUT', base + '/dan', 'MKDIRS', permission='777')
+    assert status == 200, body
+    status, body = hadoop.webhdfs('PUT', base + '/ok', 'MKDIRS', permission='700')
+    assert status == 200, body
+    status, body = hadoop.webhdfs('PUT', base + '/ok', 'SETOWNER', owner='ok')
+    assert status == 200, body
+    assert listing(hadoop, base)['dan'] == ('DIRECTORY', 'hdfs', 'supergroup', '777')
+
+    check, apply, check_again, apply_again = four_ways(
+        hadoop, 'fix', users=['dan', 'ok'], base=base, mode='0700', **backend_args(hadoop, backend))
+
+    for first in (check, apply):
+        assert first['changed'] is True
+        assert (first['fixed_users'], first['created'], first['unchanged']) == (['dan'], 0, 1)
+    for second in (check_again, apply_again):
+        assert second['changed'] is False and second['fixed'] == 0 and second['unchanged'] == 2
+    # Group not asked for: left as it was.
+    assert listing(hadoop, base) == {'dan': ('DIRECTORY', 'dan', 'supergroup', '700'),
+                                     'ok': ('DIRECTORY', 'ok', 'supergroup', '700')}
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_a_file_in_the_way_fails_that_user_with_the_namenode_message(hadoop, backend):
+    base = '/homes-file-%s' % backend
+    make_base(hadoop, base)
+    put_file(hadoop, base + '/eve')
+    args = dict(backend_args(hadoop, backend), users=['eve', 'fay'], base=base)
+
+    result = run([dict(task('homes', **args), ignore_errors=True)], hadoop)
+
+    out = result.task('homes')
+    assert out['failed'] is True
+    message = {'webhdfs': 'Path is not a directory: %s/eve' % base,
+               'cli': "`%s/eve': Is not a directory" % base}[backend]
+    assert '1 of 2 home directories under %s could not be made right' % base in out['msg']
+    assert message in out['msg']
+    assert out['failures'] == [{'user': 'eve', 'path': base + '/eve', 'op': 'MKDIRS', 'message': message,
+                                'exception': 'FileAlreadyExistsException' if backend == 'webhdfs' else None}]
+    # The other user went on; the file is untouched.
+    assert out['created_users'] == ['fay']
+    found = listing(hadoop, base)
+    assert found['fay'] == ('DIRECTORY', 'fay', 'supergroup', '750')
+    assert found['eve'][0] == 'FILE' and found['eve'][1] == 'hdfs'
+
+
+def test_check_mode_reports_a_file_in_the_way_without_writing(hadoop):
+    base = '/homes-file-check'
+    make_base(hadoop, base)
+    put_file(hadoop, base + '/gus')
+    result = run([dict(task('homes', users=['gus', 'hal'], base=base, **backend_args(hadoop, 'webhdfs')),
+                       ignore_errors=True)], hadoop, check=True)
+    out = result.task('homes')
+    assert out['failed'] is True and '%s/gus exists as a file, not a directory' % base in out['msg']
+    assert set(listing(hadoop, base)) == {'gus'}
+
+
+def test_invalid_names_are_refused_before_any_request(hadoop):
+    base = '/homes-invalid'
+    make_base(hadoop, base)
+    users = ['fine', '', '.', '..', 'a/b', 'tab\there', 'two words', 'nl\n']
+    # A NameNode URL nobody listens on: any request would fail differently.
+    dead = 'http://127.0.0.1:%d' % free_port()
+    result = run([dict(task('homes', users=users, base=base, namenode_url=[dead]), ignore_errors=True)], hadoop)
+    out = result.task('homes')
+    assert out['failed'] is True
+    assert out['msg'].startswith('Invalid user name(s) in users: ')
+    for name in users[1:]:
+        assert repr(name) in out['msg']
+    assert [item['name'] for item in out['invalid_users']] == users[1:]
+    assert 'requests' not in out
+    assert listing(hadoop, base) == {}
+
+
+def test_diff_lists_the_homes_that_change(hadoop):
+    base = '/homes-diff'
+    make_base(hadoop, base)
+    status, body = hadoop.webhdfs('PUT', base + '/ivy', 'MKDIRS', permission='777')
+    assert status == 200, body
+    result = run([task('homes', users=['ivy', 'jon'], base=base, group='hadoop',
+                       **backend_args(hadoop, 'webhdfs'))], hadoop, check=True, diff=True)
+    assert result.rc == 0, result.stdout + result.stderr
+    diff = result.task('homes')['diff']
+    assert diff['before'] == '%s/jon: absent\n%s/ivy: directory owner=hdfs group=supergroup mode=0777\n' % (base, base)
+    assert diff['after'] == ('%s/jon: directory owner=jon group=hadoop mode=0750\n'
+                             '%s/ivy: directory owner=ivy group=hadoop mode=0750\n' % (base, base))
+    assert set(listing(hadoop, base)) == {'ivy'}
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_absent_removes_empty_homes_and_keeps_full_ones_unless_forced(hadoop, backend):
+    base = '/homes-absent-%s' % backend
+    make_base(hadoop, base)
+    for user in ('kim', 'lea'):
+        status, body = hadoop.webhdfs('PUT', '%s/%s' % (base, user), 'MKDIRS', permission='750')
+        assert status == 200, body
+    put_file(hadoop, base + '/lea/notebook.ipynb', b'{}')
+    args = dict(backend_args(hadoop, backend), users=['kim', 'lea', 'max'], base=base, state='absent')
+
+    result = run([dict(task('absent', **args), ignore_errors=True)], hadoop)
+    out = result.task('absent')
+    assert out['failed'] is True
+    assert out['removed_users'] == ['kim'] and out['unchanged'] == 1
+    assert [item['user'] for item in out['failures']] == ['lea']
+    assert 'is not empty' in out['msg'] and 'force=true' in out['msg']
+    assert set(listing(hadoop, base)) == {'lea'}
+
+    check, apply, check_again, apply_again = four_ways(hadoop, 'forced', force=True, **args)
+    assert check['changed'] is True and apply['changed'] is True and apply['removed_users'] == ['lea']
+    assert check_again['changed'] is False and apply_again['changed'] is False
+    assert listing(hadoop, base) == {}
+
+
+def test_missing_base_is_created(hadoop):
+    base = '/homes-new-base/sub'
+    result = run([task('homes', users=['ned'], base=base, **backend_args(hadoop, 'webhdfs'))], hadoop)
+    assert result.rc == 0, result.stdout + result.stderr
+    assert result.task('homes')['base_created'] is True
+    assert listing(hadoop, '/homes-new-base')['sub'] == ('DIRECTORY', 'hdfs', 'supergroup', '755')
+    assert listing(hadoop, base) == {'ned': ('DIRECTORY', 'ned', 'supergroup', '750')}
+
+
+def test_namenodes_from_hdfs_site_and_a_dead_one_skipped(hadoop):
+    base = '/homes-ha'
+    make_base(hadoop, base)
+    dead = 'http://127.0.0.1:%d' % free_port()
+    result = run([
+        task('from hdfs-site', users=['oli'], base=base, hadoop_conf_dir=hadoop.conf_dir),
+        task('dead first', users=['oli', 'pam'], base=base, namenode_url=[dead, hadoop.env['NAMENODE_HTTP']]),
+    ], hadoop)
+    assert result.rc == 0, result.stdout + result.stderr
+    from_site = result.task('from hdfs-site')
+    assert from_site['created_users'] == ['oli']
+    assert from_site['namenode'] == hadoop.env['NAMENODE_HTTP']
+    dead_first = result.task('dead first')
+    assert dead_first['created_users'] == ['pam'] and dead_first['namenode'] == hadoop.env['NAMENODE_HTTP']
+    # The dead NameNode cost one attempt; the live one was then used for every later request.
+    assert dead_first['requests'] == 1 + 1 + 2
+    assert set(listing(hadoop, base)) == {'oli', 'pam'}
+
+
+def test_only_dead_namenodes_fail_clearly(hadoop):
+    dead = ['http://127.0.0.1:%d' % free_port(), 'http://127.0.0.1:%d' % free_port()]
+    result = run([dict(task('homes', users=['quin'], base='/homes-dead', namenode_url=dead),
+                       ignore_errors=True)], hadoop)
+    out = result.task('homes')
+    assert out['failed'] is True
+    assert out['msg'].startswith('No active NameNode answered LISTSTATUS /homes-dead: ')  # every one tried
+    for url in dead:
+        assert url + ': connection refused' in out['msg']
+
+
+def test_rerun_of_many_users_is_one_request(hadoop):
+    base = '/homes-many'
+    make_base(hadoop, base)
+    users = ['u%04d' % number for number in range(1500)]
+    args = dict(users=users, base=base, workers=8, **backend_args(hadoop, 'webhdfs'))
+    result = run([task('first', **args), task('again', **args)], hadoop)
+    assert result.rc == 0, result.stdout + result.stderr
+    first, again = result.task('first'), result.task('again')
+    assert first['created'] == 1500 and first['requests'] == 1 + 2 * 1500
+    assert again['changed'] is False and again['unchanged'] == 1500
+    assert again['requests'] == 1
+    assert again['elapsed'] < 3
+    found = listing(hadoop, base)
+    assert len(found) == 1500 and found['u0042'] == ('DIRECTORY', 'u0042', 'supergroup', '750')
+
+
+def test_safe_mode_is_waited_for_then_given_up_on(hadoop):
+    base = '/homes-safemode'
+    make_base(hadoop, base)
+    args = dict(base=base, **backend_args(hadoop, 'webhdfs'))
+    hadoop.hdfs('dfsadmin', '-safemode', 'enter', check=True)
+    try:
+        # Nothing to write: a read-only run does not wait.
+        quick = run([task('nothing to do', users=[], **args)], hadoop)
+        assert quick.rc == 0, quick.stdout + quick.stderr
+
+        gave_up = run([dict(task('gives up', users=['ray'], safemode_timeout=3, **args), ignore_errors=True)],
+                      hadoop)
+        out = gave_up.task('gives up')
+        assert out['failed'] is True
+        assert 'still in safe mode after waiting 3 seconds' in out['msg']
+        assert 'safe mode' in out['msg'].split('Last answer: ')[1]
+        assert 3 <= out['elapsed'] < 10
+
+        # The NameNode leaves safe mode while the module waits: the run then succeeds.
+        leave = threading.Timer(4, lambda: hadoop.hdfs('dfsadmin', '-safemode', 'leave', check=True))
+        leave.start()
+        began = time.monotonic()
+        waited = run([task('waits', users=['ray'], safemode_timeout=120, **args)], hadoop)
+        leave.join()
+        assert waited.rc == 0, waited.stdout + waited.stderr
+        assert waited.task('waits')['created_users'] == ['ray']
+        assert time.monotonic() - began >= 4
+    finally:
+        hadoop.hdfs('dfsadmin', '-safemode', 'leave')
+    assert set(listing(hadoop, base)) == {'ray'}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
