@@ -141,9 +141,6 @@ class SiteXml:
             final = final or prop.final
         return value, final, used
 
-    def text(self):
-        return self.data.decode('utf-8', 'surrogateescape')
-
 
 def _scan_tag_end(data, start):
     """Index just after the '>' closing the tag that starts at `start` (quotes respected)."""
@@ -343,6 +340,8 @@ class _Editor:
         self.doc = doc
         self.data = doc.data
         self.edits = []
+        # Attribute changes per start tag, applied together so they never overlap.
+        self.attributes = {}
 
     def encode(self, text):
         return text.encode(self.doc.encoding, 'xmlcharrefreplace')
@@ -352,6 +351,9 @@ class _Editor:
         self.edits.append((start, end, len(self.edits), replacement))
 
     def apply(self):
+        for element, changes in self.attributes.values():
+            self._rewrite_start_tag(element, changes)
+        self.attributes = {}
         out = []
         pos = 0
         for start, end, _seq, replacement in sorted(self.edits):
@@ -445,19 +447,23 @@ class _Editor:
 
     def set_attribute(self, element, attr, text):
         """Set attribute `attr` of the start tag of `element` (the short property form)."""
+        self.attributes.setdefault(id(element), (element, {}))[1][attr] = text
+
+    def _rewrite_start_tag(self, element, changes):
         tag = self.data[element.start:element.start_tag_end]
-        match = re.search(br'\s%s\s*=\s*(["\'])' % re.escape(attr.encode('ascii')), tag)
-        if match:
-            quote = match.group(1)
-            value_start = match.end()
-            value_end = tag.index(quote, value_start)
-            escaped = self.encode(escape(text, quote.decode('ascii')))
-            new_tag = tag[:value_start] + escaped + tag[value_end:]
-        else:
-            cut = len(tag) - (2 if element.empty else 1)
-            new_tag = (tag[:cut].rstrip(_WHITESPACE)
+        for attr, text in changes.items():
+            match = re.search(br'\s%s\s*=\s*(["\'])' % re.escape(attr.encode('ascii')), tag)
+            if match:
+                quote = match.group(1)
+                value_start = match.end()
+                value_end = tag.index(quote, value_start)
+                escaped = self.encode(escape(text, quote.decode('ascii')))
+                tag = tag[:value_start] + escaped + tag[value_end:]
+            else:
+                cut = len(tag) - (2 if element.empty else 1)
+                tag = (tag[:cut].rstrip(_WHITESPACE)
                        + self.encode(' %s="%s"' % (attr, escape(text, '"'))) + tag[cut:])
-        self.replace(element.start, element.start_tag_end, new_tag)
+        self.replace(element.start, element.start_tag_end, tag)
 
     def set_field(self, prop, field, text):
         """Set value/final/description of an existing property, in the form it already uses."""

@@ -200,7 +200,10 @@ def main():
     except ValueError as exc:
         module.fail_json(msg='Invalid properties: %s.' % exc, **result)
 
-    before = _filewrite.read_text(path)
+    try:
+        before = _filewrite.read_text(path)
+    except OSError as exc:
+        module.fail_json(msg='Cannot read %s: %s.' % (path, exc.strerror), **result)
     if before is None:
         if state == 'absent':
             result['properties'] = dict((name, None) for name, dummy in desired)

@@ -266,6 +266,24 @@ def test_insert_into_sparse_files(before, after):
     assert edit(before, {'a': 1}).text == after
 
 
+@pytest.mark.parametrize('before, after', [
+    # A definition without a value gets one, after its name; final and description follow.
+    ('<configuration>\n  <property>\n    <name>x</name>\n  </property>\n</configuration>\n',
+     '<configuration>\n  <property>\n    <name>x</name>\n    <value>1</value>\n    <final>true</final>\n'
+     '    <description>d</description>\n  </property>\n</configuration>\n'),
+    # The short form stays short: every change lands in the one start tag.
+    ('<configuration>\n  <property name="x"/>\n</configuration>\n',
+     '<configuration>\n  <property name="x" value="1" final="true" description="d"/>\n</configuration>\n'),
+    ('<configuration>\n  <property name="x" value=\'0\' final="false"></property>\n</configuration>\n',
+     '<configuration>\n  <property name="x" value=\'1\' final="true" description="d"></property>\n'
+     '</configuration>\n'),
+])
+def test_fields_added_in_the_form_the_property_uses(before, after):
+    outcome = edit(before, {'x': {'value': 1, 'final': True, 'description': 'd'}})
+    assert outcome.text == after
+    assert not edit(after, {'x': {'value': 1, 'final': True, 'description': 'd'}}).changed
+
+
 @pytest.mark.parametrize('value, written', [
     ('a & b < c > d', 'a &amp; b &lt; c &gt; d'),
     ('  spaced  ', '  spaced  '),

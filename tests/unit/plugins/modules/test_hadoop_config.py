@@ -172,3 +172,9 @@ def test_invalid_properties(run, site):
     result = run({'path': str(site), 'properties': {'a': {'value': 1, 'tag': 'x'}}})
     assert result['failed'] is True
     assert result['msg'] == 'Invalid properties: property a: unknown key(s) tag; use value, final, description.'
+
+
+def test_unreadable_path(run, tmp_path):
+    result = run({'path': str(tmp_path), 'properties': {'a': 'b'}})
+    assert result['failed'] is True
+    assert result['msg'] == 'Cannot read %s: Is a directory.' % tmp_path
