@@ -1,0 +1,177 @@
+"""Hub API client logic without a hub: URLs, pagination, retries, error messages, the change plan."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from ansible_collections.datalake.notebooks.plugins.module_utils import _jupyterhub as jh
+
+TOKEN = '0123456789abcdef0123456789abcdef'
+
+
+@pytest.mark.parametrize('url, base', [
+    ('https://master:9443', 'https://master:9443/hub/api'),
+    ('https://master:9443/', 'https://master:9443/hub/api'),
+    ('http://127.0.0.1:8000/jhub/', 'http://127.0.0.1:8000/jhub/hub/api'),
+])
+def test_api_base(url, base):
+    assert jh.api_base(url) == base
+
+
+@pytest.mark.parametrize('url', ['', 'master:9443', 'ftp://master', 'https://master:9443/?x=1', 'https://'])
+def test_api_base_rejects_what_is_not_a_base_url(url):
+    with pytest.raises(jh.HubError, match='base URL'):
+        jh.api_base(url)
+
+
+def test_user_path_quotes_the_name_as_one_segment():
+    assert jh.user_path('a b') == '/users/a%20b'
+    assert jh.user_path('x/y') == '/users/x%2Fy'
+    assert jh.user_path('émile') == '/users/%C3%A9mile'
+
+
+def test_list_query():
+    assert jh.list_query(400) == '/users?offset=400&limit=%d' % jh.PAGE_LIMIT
+
+
+def page(items, offset, limit, total):
+    following = None
+    if offset + limit < total:
+        # The hub's own next.url can name its internal address; only next.offset is used.
+        following = {'offset': offset + limit, 'limit': limit,
+                     'url': 'http://10.0.0.5:8081/hub/api/users?offset=%d&limit=%d' % (offset + limit, limit)}
+    return {'items': items, '_pagination': {'offset': offset, 'limit': limit, 'total': total, 'next': following}}
+
+
+@pytest.mark.parametrize('body, offset, expected', [
+    (page([], 0, 200, 450), 0, 200),
+    (page([], 200, 200, 450), 200, 400),
+    (page([], 400, 200, 450), 400, None),
+    (page([], 0, 200, 200), 0, None),
+    ([{'name': 'legacy'}], 0, None),  # hub < 2.0: a plain list, no pages
+])
+def test_next_offset(body, offset, expected):
+    assert jh.next_offset(body, offset) == expected
+
+
+@pytest.mark.parametrize('body, offset, error', [
+    ({'items': []}, 0, '_pagination'),
+    ({'items': [], '_pagination': {'next': {'url': 'x'}}}, 0, 'offset'),
+    ({'items': [], '_pagination': {'next': {'offset': 200}}}, 200, 'does not move'),
+    ({'items': [], '_pagination': {'next': {'offset': 100}}}, 200, 'does not move'),
+])
+def test_next_offset_refuses_a_loop_or_a_broken_answer(body, offset, error):
+    with pytest.raises(ValueError, match=error):
+        jh.next_offset(body, offset)
+
+
+def test_page_items():
+    assert jh.page_items(page([{'name': 'a'}], 0, 200, 1)) == [{'name': 'a'}]
+    assert jh.page_items([{'name': 'a'}]) == [{'name': 'a'}]
+    with pytest.raises(ValueError):
+        jh.page_items({'_pagination': {}})
+    with pytest.raises(ValueError):
+        jh.page_items({'items': [{'nom': 'a'}]})
+
+
+@pytest.mark.parametrize('status, retry', [
+    (429, True), (500, True), (502, True), (503, True), (504, True),
+    (200, False), (400, False), (401, False), (403, False), (404, False), (409, False), (501, False),
+])
+def test_retryable_status(status, retry):
+    assert jh.is_retryable_status(status) is retry
+
+
+def test_backoff_grows_and_is_capped():
+    top = [jh.backoff_delay(attempt, rand=lambda: 1.0) for attempt in range(1, 10)]
+    assert top[:4] == [0.5, 1.0, 2.0, 4.0]
+    assert max(top) == jh.BACKOFF_CAP
+    low = jh.backoff_delay(3, rand=lambda: 0.0)
+    assert low == 1.0  # jitter keeps at least half the delay
+
+
+@pytest.mark.parametrize('retry_after, delay', [('3', 3.0), ('0', 0.0), ('999', jh.BACKOFF_CAP),
+                                                ('Wed, 21 Oct 2015 07:28:00 GMT', 0.5), (None, 0.5)])
+def test_backoff_honours_retry_after_seconds(retry_after, delay):
+    assert jh.backoff_delay(1, retry_after, rand=lambda: 1.0) == delay
+
+
+@pytest.mark.parametrize('exc, retry', [
+    (requests.exceptions.ConnectionError('Connection reset by peer'), True),
+    (requests.exceptions.ConnectTimeout('timed out'), True),
+    (requests.exceptions.ReadTimeout('timed out'), True),
+    (requests.exceptions.SSLError('CERTIFICATE_VERIFY_FAILED'), False),
+    (requests.exceptions.InvalidURL('bad'), False),
+    (OSError('Could not find a suitable TLS CA certificate bundle'), False),
+])
+def test_retryable_exception(exc, retry):
+    assert jh.is_retryable_exception(exc) is retry
+
+
+HUB_403_SCOPE = '{"status": 403, "message": "Action is not authorized with current scopes; requires any of [admin:users]"}'
+HUB_403_TOKEN = '{"status": 403, "message": "Missing or invalid credentials."}'
+
+
+@pytest.mark.parametrize('status, body, scope, wanted', [
+    (403, HUB_403_SCOPE, 'admin:users', ['not allowed to create users', 'missing the scope admin:users']),
+    (403, HUB_403_TOKEN, 'list:users', ['rejected the API token', 'list:users', 'Missing or invalid credentials']),
+    (401, '', 'list:users', ['rejected the API token', 'list:users']),
+    (403, '{"message": "Only admins can grant admin permissions"}', 'admin:users', ['hub admin']),
+    (404, '<html>Jupyter has lots of moons</html>', 'list:users', ['No JupyterHub API at', 'without /hub/api']),
+    (302, '', 'list:users', ['No JupyterHub API at']),
+    (400, '{"status": 400, "message": "Invalid username: x/y"}', 'admin:users', ['HTTP 400', 'Invalid username: x/y']),
+    (500, '<html>' + 'x' * 1000 + '</html>', 'list:users', ['HTTP 500', '...']),
+])
+def test_http_error_messages(status, body, scope, wanted):
+    msg = jh.http_error_message('POST', 'https://h/hub/api/users', status, body, scope, 'create users')
+    for part in wanted:
+        assert part in msg
+    assert len(msg) < 600
+
+
+def test_connection_error_messages_name_the_url_and_the_fix():
+    refused = requests.exceptions.ConnectionError(ConnectionRefusedError(111, 'Connection refused'))
+    msg = jh.connection_error_message('https://master:9443', refused, 'list users')
+    assert msg.startswith('Cannot reach JupyterHub at https://master:9443 while trying to list users')
+    assert 'Connection refused' in msg
+
+    verify = requests.exceptions.SSLError(
+        OSError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate'))
+    msg = jh.connection_error_message('https://master:9443', verify, 'list users')
+    assert 'TLS verification failed' in msg and 'set ca_path' in msg
+
+    plain = requests.exceptions.SSLError(OSError('[SSL: WRONG_VERSION_NUMBER] wrong version number'))
+    msg = jh.connection_error_message('https://master:9443', plain, 'list users')
+    assert 'http or https' in msg and 'ca_path' not in msg
+
+    slow = requests.exceptions.ReadTimeout('read timeout=5')
+    assert 'timeout' in jh.connection_error_message('https://master:9443', slow, 'list users')
+
+
+def test_scrub_removes_the_token():
+    assert jh.scrub('Authorization: token %s!' % TOKEN, [TOKEN, None]) == 'Authorization: token ********!'
+
+
+def test_client_messages_never_carry_the_token():
+    client = jh.HubClient('http://127.0.0.1:9', TOKEN)
+    assert client.session.headers['Authorization'] == 'token ' + TOKEN
+    assert TOKEN not in client._scrub('echo %s' % TOKEN)
+    client.close()
+
+
+def test_client_rejects_a_missing_ca_file(tmp_path):
+    with pytest.raises(jh.HubError, match='ca_path'):
+        jh.HubClient('https://master:9443', TOKEN, ca_path=str(tmp_path / 'nope.pem'))
+
+
+@pytest.mark.parametrize('wanted, state, exclusive, expected', [
+    (None, 'present', False, ([], [], [])),
+    (['a', 'new'], 'present', False, (['new'], [], [])),
+    (['a', 'new'], 'absent', False, ([], ['a'], [])),
+    (['a'], 'present', True, ([], ['b'], ['root'])),
+    ([], 'present', True, ([], ['a', 'b'], ['root'])),
+    (['a', 'b', 'root'], 'present', True, ([], [], [])),
+])
+def test_plan(wanted, state, exclusive, expected):
+    assert jh.plan(['a', 'b', 'root'], wanted, state, exclusive, admins=['root']) == expected
