@@ -17,14 +17,12 @@ options:
     required: true
   api_token:
     description:
-      - A JupyterHub API token (of a service or a user) whose role grants the scopes the task needs:
+      - A JupyterHub API token (of a service or a user) whose role grants the scopes the task needs,
         C(list:users) to read users, C(admin:users) to create or remove them.
       - If not given, the E(JUPYTERHUB_API_TOKEN) environment variable of the module's process is used
         (on the managed node; with a local connection, the controller's environment).
-      - Prefer this option, from a vault, to the C(environment) task keyword: Ansible shows the
+      - Prefer this option, from a vault, to the C(environment) task keyword, because Ansible shows the
         C(environment) values in C(-vvv) output, while this option is never shown.
-      - The EMR procedure that asks C(POST /hub/api/authorizations/token) with a user name and password
-        does not work on JupyterHub 2.0 or later; create a service token instead.
     type: str
   validate_certs:
     description:
