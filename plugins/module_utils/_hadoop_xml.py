@@ -105,6 +105,8 @@ class Property:
             elif child.local == 'value' and text:
                 value = text
             elif child.local == 'value' and value is None:
+                # Hadoop leaves an empty <value/> unset; here it reads as '' so that an empty
+                # value can be written and then compared equal.
                 value = ''
             elif child.local == 'final':
                 final = text == 'true'
