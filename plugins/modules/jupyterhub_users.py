@@ -65,7 +65,7 @@ seealso:
     description: The API this module uses (C(GET /users) with pagination, C(POST /users), C(DELETE /users/{name})).
     link: https://jupyterhub.readthedocs.io/en/stable/reference/rest-api.html
 author:
-  - datalake.notebooks maintainers
+  - datalake.notebooks maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
