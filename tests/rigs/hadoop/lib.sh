@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the rig's start and stop scripts (sourced, not run).
 
 # Daemons in start order; stop goes the other way.
@@ -68,11 +69,12 @@ stop_daemons() {
 }
 
 ensure_users() {
-    getent group hadoop >/dev/null || groupadd --system hadoop
-    getent group supergroup >/dev/null || groupadd --system supergroup
+    getent group hadoop >/dev/null || groupadd --system hadoop || getent group hadoop >/dev/null
+    getent group supergroup >/dev/null || groupadd --system supergroup || getent group supergroup >/dev/null
     local user
     for user in hdfs yarn livy; do
         id -u "$user" >/dev/null 2>&1 && continue
+        # Another start may be adding the same user right now: it existing afterwards is enough.
         case $user in
             hdfs) useradd --system --gid hadoop --groups supergroup --no-create-home \
                           --home-dir /nonexistent --shell /usr/sbin/nologin hdfs ;;
@@ -80,7 +82,7 @@ ensure_users() {
                           --home-dir /nonexistent --shell /usr/sbin/nologin yarn ;;
             livy) useradd --system --user-group --no-create-home \
                           --home-dir /nonexistent --shell /usr/sbin/nologin livy ;;
-        esac
+        esac || id -u "$user" >/dev/null
     done
 }
 
@@ -103,15 +105,19 @@ readable_home() {
         return
     fi
     mirror=/var/tmp/datalake-notebooks/$(basename "$home")
-    if [ ! -f "$mirror/.complete" ]; then
-        mkdir -p /var/tmp/datalake-notebooks
-        chmod 755 /var/tmp/datalake-notebooks
-        rm -rf "$mirror.new"
-        cp -al "$home" "$mirror.new" 2>/dev/null || { rm -rf "$mirror.new"; cp -a "$home" "$mirror.new"; }
-        chmod -R a+rX "$mirror.new"
-        rm -rf "$mirror"
-        mv "$mirror.new" "$mirror"
-    fi
+    mkdir -p /var/tmp/datalake-notebooks
+    chmod 755 /var/tmp/datalake-notebooks
+    (
+        # Concurrent starts (other test sessions) share the mirror: make it once, atomically.
+        flock 8
+        if [ ! -f "$mirror/.complete" ]; then
+            rm -rf "$mirror.new"
+            cp -al "$home" "$mirror.new" 2>/dev/null || { rm -rf "$mirror.new"; cp -a "$home" "$mirror.new"; }
+            chmod -R a+rX "$mirror.new"
+            rm -rf "$mirror"
+            mv "$mirror.new" "$mirror"
+        fi
+    ) 8>/var/tmp/datalake-notebooks/.mirror.lock
     echo "$mirror"
 }
 
@@ -137,6 +143,7 @@ EOF
 # headers and the body. HTTP/1.0, so the server closes the connection after the answer.
 http() {
     local method=$1 hostport=$2 path=$3
+    # shellcheck disable=SC2016  # expanded by the inner bash, from its arguments
     timeout 10 bash -c 'exec 3<>"/dev/tcp/${1%:*}/${1##*:}" &&
         printf "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n" "$0" "$2" "$1" >&3 &&
         cat <&3' "$method" "$hostport" "$path" 2>/dev/null
@@ -206,92 +213,4 @@ on_failure() {
     stop_daemons "$run_dir" started
     echo "hadoop rig: start failed in $run_dir (daemon logs above)" >&2
     exit "$rc"
-}
-
-# The conf dir the daemons and clients read: site files with the chosen ports, the heap sizes.
-write_conf() {
-    local conf=$1
-    cat > "$conf/core-site.xml" <<EOF
-<?xml version="1.0"?>
-<configuration>
-  <property><name>fs.defaultFS</name><value>hdfs://127.0.0.1:$nn_rpc</value></property>
-  <property><name>hadoop.tmp.dir</name><value>$run_dir/data/tmp/hadoop-\${user.name}</value></property>
-  <property><name>hadoop.security.authentication</name><value>simple</value></property>
-  <property><name>hadoop.security.authorization</name><value>false</value></property>
-  <property><name>hadoop.security.group.mapping</name><value>org.apache.hadoop.security.ShellBasedUnixGroupsMapping</value></property>
-  <property><name>ipc.client.connect.max.retries</name><value>3</value></property>
-</configuration>
-EOF
-    cat > "$conf/hdfs-site.xml" <<EOF
-<?xml version="1.0"?>
-<configuration>
-  <property><name>dfs.namenode.name.dir</name><value>file://$run_dir/data/name</value></property>
-  <property><name>dfs.datanode.data.dir</name><value>file://$run_dir/data/data</value></property>
-  <property><name>dfs.replication</name><value>1</value></property>
-  <property><name>dfs.permissions.enabled</name><value>true</value></property>
-  <property><name>dfs.permissions.superusergroup</name><value>supergroup</value></property>
-  <property><name>dfs.webhdfs.enabled</name><value>true</value></property>
-  <property><name>dfs.http.policy</name><value>HTTP_ONLY</value></property>
-  <property><name>dfs.namenode.rpc-address</name><value>127.0.0.1:$nn_rpc</value></property>
-  <property><name>dfs.namenode.http-address</name><value>127.0.0.1:$nn_http</value></property>
-  <property><name>dfs.namenode.secondary.http-address</name><value>127.0.0.1:0</value></property>
-  <property><name>dfs.datanode.address</name><value>127.0.0.1:$dn_data</value></property>
-  <property><name>dfs.datanode.http.address</name><value>127.0.0.1:$dn_http</value></property>
-  <property><name>dfs.datanode.ipc.address</name><value>127.0.0.1:$dn_ipc</value></property>
-  <!-- WebHDFS redirects reads and writes to the DataNode by this name: keep it on loopback. -->
-  <property><name>dfs.datanode.hostname</name><value>127.0.0.1</value></property>
-  <property><name>dfs.namenode.datanode.registration.ip-hostname-check</name><value>false</value></property>
-  <property><name>dfs.namenode.safemode.extension</name><value>0</value></property>
-  <property><name>dfs.heartbeat.interval</name><value>1</value></property>
-  <property><name>dfs.namenode.handler.count</name><value>10</value></property>
-  <property><name>dfs.datanode.handler.count</name><value>3</value></property>
-  <property><name>dfs.namenode.resource.du.reserved</name><value>10485760</value></property>
-</configuration>
-EOF
-    cat > "$conf/yarn-site.xml" <<EOF
-<?xml version="1.0"?>
-<configuration>
-  <property><name>yarn.resourcemanager.hostname</name><value>127.0.0.1</value></property>
-  <property><name>yarn.resourcemanager.address</name><value>127.0.0.1:$rm_rpc</value></property>
-  <property><name>yarn.resourcemanager.scheduler.address</name><value>127.0.0.1:$rm_sched</value></property>
-  <property><name>yarn.resourcemanager.resource-tracker.address</name><value>127.0.0.1:$rm_tracker</value></property>
-  <property><name>yarn.resourcemanager.admin.address</name><value>127.0.0.1:$rm_admin</value></property>
-  <property><name>yarn.resourcemanager.webapp.address</name><value>127.0.0.1:$rm_web</value></property>
-  <property><name>yarn.resourcemanager.webapp.https.address</name><value>127.0.0.1:0</value></property>
-  <!-- Admin commands (rmadmin): the yarn user and members of group hadoop. -->
-  <property><name>yarn.admin.acl</name><value>yarn hadoop</value></property>
-  <property><name>yarn.resourcemanager.recovery.enabled</name><value>false</value></property>
-  <property><name>yarn.node-labels.fs-store.root-dir</name><value>file://$run_dir/data/yarn/node-labels</value></property>
-  <property><name>yarn.node-attribute.fs-store.root-dir</name><value>file://$run_dir/data/yarn/node-attribute</value></property>
-  <property><name>yarn.timeline-service.enabled</name><value>false</value></property>
-  <property><name>yarn.log-aggregation-enable</name><value>false</value></property>
-  <property><name>yarn.nodemanager.hostname</name><value>127.0.0.1</value></property>
-  <property><name>yarn.nodemanager.address</name><value>127.0.0.1:$nm_rpc</value></property>
-  <property><name>yarn.nodemanager.localizer.address</name><value>127.0.0.1:$nm_local</value></property>
-  <property><name>yarn.nodemanager.webapp.address</name><value>127.0.0.1:$nm_web</value></property>
-  <property><name>yarn.nodemanager.local-dirs</name><value>$run_dir/data/nm-local</value></property>
-  <property><name>yarn.nodemanager.log-dirs</name><value>$run_dir/data/nm-log</value></property>
-  <property><name>yarn.nodemanager.resource.memory-mb</name><value>2048</value></property>
-  <property><name>yarn.nodemanager.resource.cpu-vcores</name><value>2</value></property>
-  <property><name>yarn.nodemanager.vmem-check-enabled</name><value>false</value></property>
-  <property><name>yarn.nodemanager.pmem-check-enabled</name><value>false</value></property>
-  <property><name>yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage</name><value>99</value></property>
-  <property><name>yarn.scheduler.minimum-allocation-mb</name><value>128</value></property>
-  <property><name>yarn.scheduler.maximum-allocation-mb</name><value>2048</value></property>
-</configuration>
-EOF
-    cat > "$conf/capacity-scheduler.xml" <<'EOF'
-<?xml version="1.0"?>
-<configuration>
-  <property><name>yarn.scheduler.capacity.root.queues</name><value>default</value></property>
-  <property><name>yarn.scheduler.capacity.root.default.capacity</name><value>100</value></property>
-  <property><name>yarn.scheduler.capacity.root.default.maximum-capacity</name><value>100</value></property>
-  <property><name>yarn.scheduler.capacity.maximum-am-resource-percent</name><value>0.5</value></property>
-</configuration>
-EOF
-    cat > "$conf/hadoop-env.sh" <<'EOF'
-# Sourced by the launcher: small heaps, the rig runs on a developer machine.
-export HADOOP_HEAPSIZE_MAX=${HADOOP_HEAPSIZE_MAX:-256m}
-export YARN_RESOURCEMANAGER_OPTS=${YARN_RESOURCEMANAGER_OPTS:--Xmx384m}
-EOF
 }
