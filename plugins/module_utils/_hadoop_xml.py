@@ -51,6 +51,10 @@ class FinalPropertyError(ValueError):
         self.names = names
 
 
+class EditError(RuntimeError):
+    """The edited text failed its own read-back check; it must not be written."""
+
+
 class Element:
     """Byte positions of one element of the original file.
 
@@ -360,7 +364,7 @@ class _Editor:
         pos = 0
         for start, end, _seq, replacement in sorted(self.edits):
             if start < pos:
-                raise AssertionError('overlapping edits at byte %d' % start)
+                raise EditError('overlapping edits at byte %d' % start)
             out.append(self.data[pos:start])
             out.append(replacement)
             pos = end
@@ -520,8 +524,10 @@ class Outcome:
 def update(text, desired, state='present', force=False, path='the file'):
     """Apply [(name, Desired)] (from normalize()) to a site file's text; returns an Outcome.
 
-    Raises SiteXmlError for a file that cannot be parsed and FinalPropertyError when a property
-    marked final would change and `force` is false. Untouched bytes stay as they were.
+    Raises SiteXmlError for a file that cannot be parsed, FinalPropertyError when a property
+    marked final would change and `force` is false, and EditError when the edited text does not
+    read back as asked (a bug; the text must then not be written). Untouched bytes stay as they
+    were.
     """
     doc = parse(text)
     editor = _Editor(doc)
@@ -583,7 +589,7 @@ def _check(new_text, desired, state):
     try:
         doc = parse(new_text)
     except SiteXmlError as exc:
-        raise AssertionError('the edited file does not parse (%s); nothing was written' % exc)
+        raise EditError('the edited text does not parse (%s)' % exc)
     values = {}
     for name, want in desired:
         value, final, used = doc.effective(name)
@@ -595,6 +601,5 @@ def _check(new_text, desired, state):
                   and (want.final is None or final == want.final or used.final == want.final)
                   and (want.description is None or used.description == want.description))
         if not ok:
-            raise AssertionError('after editing, %s does not read back as asked; nothing was written'
-                                 % name)
+            raise EditError('after editing, %s does not read back as asked' % name)
     return values

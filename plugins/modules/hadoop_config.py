@@ -222,6 +222,9 @@ def main():
                          ' changed.' % (path, exc), line=exc.line, column=exc.column, **result)
     except _hadoop_xml.FinalPropertyError as exc:
         module.fail_json(msg=str(exc), final_properties=exc.names, **result)
+    except _hadoop_xml.EditError as exc:
+        module.fail_json(msg='Refusing to write %s: %s. Please report this with the file.' % (path, exc),
+                         **result)
 
     for warning in outcome.warnings:
         module.warn(warning)
@@ -230,9 +233,9 @@ def main():
     result['properties'] = outcome.values
 
     if changed and not module.check_mode:
-        result['backup_file'] = _filewrite.write_text_atomic(module, path, after)
-        if result['backup_file'] is None:
-            del result['backup_file']
+        backup_file = _filewrite.write_text_atomic(module, path, after)
+        if backup_file:
+            result['backup_file'] = backup_file
     # Owner/mode changes go in a diff of their own: they are recorded as dicts, not text.
     attributes_diff = {}
     result['changed'] = _filewrite.apply_file_attributes(module, path, changed, diff=attributes_diff)

@@ -330,3 +330,10 @@ def test_yaml_values_become_hadoop_strings():
     desired = dict(hx.normalize({'a': True, 'b': False, 'c': 3, 'd': 0.5, 'e': 'x'}, 'present'))
     assert {name: want.value for name, want in desired.items()} == {
         'a': 'true', 'b': 'false', 'c': '3', 'd': '0.5', 'e': 'x'}
+
+
+def test_read_back_check_refuses_an_edit_that_would_not_take_effect():
+    # The last <value> is the one edited, but an empty value does not replace the earlier one.
+    text = '<configuration><property><name>a</name><value>x</value><value></value></property></configuration>'
+    with pytest.raises(hx.EditError, match='after editing, a does not read back as asked'):
+        edit(text, {'a': ''})
