@@ -39,8 +39,8 @@ def run(capsys):
 
 def test_template_line_is_set_in_place(run, conf):
     before = conf.read_text()
-    result = run({'path': str(conf), 'properties': {'livy.impersonation.enabled': True,
-                                                     'livy.server.port': 8999}})
+    properties = {'livy.impersonation.enabled': True, 'livy.server.port': 8999}
+    result = run({'path': str(conf), 'properties': properties})
     assert result['changed'] is True
     assert result['properties'] == {'livy.impersonation.enabled': 'true', 'livy.server.port': '8999'}
     assert result['collapsed_duplicates'] == []
@@ -51,8 +51,8 @@ def test_template_line_is_set_in_place(run, conf):
 
 
 def test_idempotent(run, conf):
-    args = {'path': str(conf), 'properties': {'livy.impersonation.enabled': True,
-                                               'livy.superusers': 'jupyterhub'}}
+    properties = {'livy.impersonation.enabled': True, 'livy.superusers': 'jupyterhub'}
+    args = {'path': str(conf), 'properties': properties}
     assert run(args)['changed'] is True
     content = conf.read_bytes()
     mtime = os.stat(conf).st_mtime_ns
@@ -229,9 +229,8 @@ def test_escaped_on_write_and_trimmed_in_result(run, tmp_path):
 def test_secret_values_are_hidden(run, tmp_path):
     path = tmp_path / 'livy.conf'
     path.write_text('livy.key-password = old-secret-value\n')
-    result = run({'path': str(path), 'properties': {'livy.keystore.password': 'new-secret-value',
-                                                     'livy.key-password': 'other-secret-value'}},
-                 diff=True)
+    properties = {'livy.keystore.password': 'new-secret-value', 'livy.key-password': 'other-secret-value'}
+    result = run({'path': str(path), 'properties': properties}, diff=True)
     assert result['changed'] is True
     output = json.dumps(result)
     for secret in ('old-secret-value', 'new-secret-value', 'other-secret-value'):
