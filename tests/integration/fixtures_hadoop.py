@@ -137,8 +137,12 @@ class HadoopRig:
 def start_rig(run_dir, extra_args=()):
     """Run the rig's start script into `run_dir`; returns the HadoopRig or raises with the logs."""
     began = time.monotonic()
-    proc = subprocess.run([os.path.join(RIG_DIR, 'start'), *extra_args, run_dir],
-                          capture_output=True, text=True, timeout=900)
+    cmd = [os.path.join(RIG_DIR, 'start'), *extra_args, run_dir]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0 and 'java.net.BindException' in proc.stderr:
+        # The free ports start picked were taken by something else before a daemon bound them
+        # (other test sessions run on this machine too): new ports, once.
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise RuntimeError('tests/rigs/hadoop/start exited %d\n%s\n%s'
                            % (proc.returncode, proc.stdout, proc.stderr[-20000:]))
