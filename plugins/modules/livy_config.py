@@ -241,7 +241,10 @@ def main():
             keys=ignored, **result)
     hide_secrets(module, present)
 
-    before = _filewrite.read_text(path)
+    try:
+        before = _filewrite.read_text(path)
+    except OSError as exc:
+        module.fail_json(msg='Cannot read %s: %s.' % (path, exc.strerror or exc), **result)
     if before is None:
         if state == 'absent':
             module.exit_json(properties={}, collapsed_duplicates=[], **result)
@@ -264,11 +267,15 @@ def main():
     result['properties'] = outcome.document.livy_properties()
     result['collapsed_duplicates'] = outcome.collapsed
     if outcome.collapsed:
-        module.warn('%s set %s on more than one line; only the last line, the one Livy reads, is kept.'
-                    % (path, ', '.join(outcome.collapsed)))
+        module.warn('%s: %s was set on more than one line; only the last line, the one Livy reads, is'
+                    ' kept.' % (path, ', '.join(outcome.collapsed)))
 
     if changed and not module.check_mode:
-        backup_file = _filewrite.write_text_atomic(module, path, after)
+        try:
+            backup_file = _filewrite.write_text_atomic(module, path, after)
+        except OSError as exc:
+            module.fail_json(msg='Cannot write %s: %s. The file was not changed.' % (path, exc.strerror or exc),
+                             **result)
         if backup_file is not None:
             result['backup_file'] = backup_file
     # Owner/mode changes go in a diff of their own: they are recorded as dicts, not text.

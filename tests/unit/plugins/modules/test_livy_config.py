@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 
 import pytest
 
@@ -236,3 +237,23 @@ def test_secret_values_are_hidden(run, tmp_path):
     for secret in ('old-secret-value', 'new-secret-value', 'other-secret-value'):
         assert secret not in output
     assert 'livy.keystore.password = new-secret-value' in path.read_text()
+
+
+def test_unreadable_path_fails_cleanly(run, tmp_path):
+    result = run({'path': str(tmp_path), 'properties': {'livy.a': '1'}})
+    assert result['failed'] is True
+    assert result['msg'].startswith('Cannot read %s: ' % tmp_path)
+
+
+def test_unwritable_directory_fails_cleanly(run, tmp_path, monkeypatch):
+    path = tmp_path / 'livy.conf'
+    path.write_text('livy.a = 1\n')
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, 'Permission denied')
+    # Root writes anywhere, so a read-only directory would not do: refuse the temp file instead.
+    monkeypatch.setattr(tempfile, 'mkstemp', refuse)
+    result = run({'path': str(path), 'properties': {'livy.a': '2'}})
+    assert result['failed'] is True
+    assert result['msg'] == 'Cannot write %s: Permission denied. The file was not changed.' % path
+    assert path.read_text() == 'livy.a = 1\n'
