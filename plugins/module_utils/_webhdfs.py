@@ -178,7 +178,7 @@ class WebHdfsBackend(HdfsBackend):
 
     name = 'webhdfs'
 
-    def __init__(self, namenodes, user=None, kerberos=False, verify=True, timeout=30, workers=8,
+    def __init__(self, namenodes, user=None, kerberos=False, verify=True, timeout=30, workers=16,
                  safemode_timeout=60, **kwargs):
         super(WebHdfsBackend, self).__init__(safemode_timeout=safemode_timeout, **kwargs)
         if not namenodes:

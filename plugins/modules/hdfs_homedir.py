@@ -88,10 +88,13 @@ options:
     default: webhdfs
   workers:
     description:
-      - How many WebHDFS requests (or, with O(backend=cli), C(hdfs dfs) commands) run at once when a
-        batch of writes goes out. Each worker keeps its own connection alive.
+      - How many WebHDFS requests run at once when a batch of writes goes out. Each worker keeps its
+        own connection alive. The NameNode syncs its edit log for concurrent writes together, so
+        a first run for thousands of users is several times faster with 16 workers than with 1.
+      - With O(backend=cli), how many C(hdfs dfs -chown) commands run at once, never more than the
+        node has CPUs, since each is a JVM.
     type: int
-    default: 8
+    default: 16
   safemode_timeout:
     description:
       - Seconds to wait, in all, for a NameNode in safe mode to leave it before the task fails.
@@ -242,6 +245,7 @@ elapsed:
   sample: 0.42
 """
 
+import os
 import socket
 import time
 
@@ -284,7 +288,7 @@ def argument_spec():
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         force=dict(type='bool', default=False),
         backend=dict(type='str', choices=['webhdfs', 'cli'], default='webhdfs'),
-        workers=dict(type='int', default=8),
+        workers=dict(type='int', default=16),
         safemode_timeout=dict(type='int', default=60),
         hdfs_bin=dict(type='str', default='hdfs'),
         namenode_url=dict(type='list', elements='str'),
@@ -330,7 +334,8 @@ def make_backend(module):
             return module.run_command(argv, environ_update=environ)
         return HdfsCliBackend(run, hdfs_bin=params['hdfs_bin'], hdfs_user=params['hdfs_user'],
                               kerberos=params['kerberos'], conf_dir=params['hadoop_conf_dir'],
-                              workers=params['workers'], safemode_timeout=params['safemode_timeout'])
+                              workers=min(params['workers'], os.cpu_count() or 1),
+                              safemode_timeout=params['safemode_timeout'])
 
     if not _webhdfs.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(_webhdfs.REQUESTS_IMPORT_ERROR))
