@@ -6,11 +6,15 @@
 This module_util is private to the datalake.notebooks collection; its API may change at any time.
 Plain Python: no Ansible import, unit-tested alone and against Java's own loader.
 
-The reader follows ``java.util.Properties.load`` (JDK 9 to 21) step by step, because Livy reads
-livy.conf with it: ``=``, ``:`` or whitespace separate key and value; ``#`` and ``!`` start a
-comment line; a line ending in an odd number of backslashes continues on the next line, whose
-leading whitespace is dropped; backslash escapes (``\\t``, ``\\uXXXX``, ...) are decoded; the last
-of duplicate keys wins. Every physical line of the file is kept, so untouched lines render back
+The reader follows ``java.util.Properties.load`` step by step as JDK 9 and later implement it (the
+unit tests compare it with JDK 17), because Livy reads livy.conf with it. JDK 8's reader differs in
+corner cases only, such as a '#' right after a line holding nothing but a continuation backslash,
+which JDK 8 reads as text rather than a comment.
+
+The format: ``=``, ``:`` or whitespace separate key and value; ``#`` and ``!`` start a comment
+line; a line ending in an odd number of backslashes continues on the next line, whose leading
+whitespace is dropped; backslash escapes (``\\t``, ``\\uXXXX``, ...) are decoded; the last of
+duplicate keys wins. Every physical line of the file is kept, so untouched lines render back
 byte for byte.
 """
 
@@ -307,9 +311,9 @@ def _separator_for(separator, value_was_empty):
     core = separator.strip(_BLANKS)
     if not core:
         return DEFAULT_SEPARATOR
-    lead = separator[:len(separator) - len(separator.lstrip(_BLANKS))]
     if separator.rstrip(_BLANKS) == separator:
-        return separator + (lead or '')
+        # Mirror the blanks in front of '=' or ':' after it.
+        return separator + separator[:len(separator) - len(separator.lstrip(_BLANKS))]
     return separator
 
 
