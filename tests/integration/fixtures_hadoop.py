@@ -123,6 +123,23 @@ class HadoopRig:
             body = resp.text
         return resp.status_code, body
 
+    def audit_log(self):
+        """The NameNode's audit records so far, each a dict: allowed, ugi, ip, cmd, src, dst, perm."""
+        records = []
+        path = os.path.join(self.run_dir, 'logs', 'hdfs-audit.log')
+        if not os.path.exists(path):
+            return records
+        with open(path) as handle:
+            for line in handle:
+                # "DATE TIME allowed=true<TAB>ugi=hdfs (auth:SIMPLE)<TAB>ip=/127.0.0.1<TAB>cmd=..."
+                record = line.rstrip('\n').split(' ', 2)[-1]
+                fields = dict(field.split('=', 1) for field in record.split('\t') if '=' in field)
+                if 'cmd' in fields:
+                    fields['allowed'] = fields['allowed'].endswith('true')
+                    fields['ugi'] = fields['ugi'].split(' ')[0]
+                    records.append(fields)
+        return records
+
     def log_tail(self, lines=50):
         """The last lines of each daemon's log, for assertion messages."""
         out = []

@@ -65,6 +65,9 @@ def test_permissions_are_enforced(hadoop):
     status, body = hadoop.webhdfs('PUT', '/user/rig-shirley', 'MKDIRS', user='shirley')
     assert status == 403, body
     assert body['RemoteException']['exception'] == 'AccessControlException'
+    refused = [(r['ugi'], r['cmd'], r.get('proto')) for r in hadoop.audit_log()
+               if r['src'] == '/user/rig-shirley' and not r['allowed']]
+    assert refused == [('shirley', 'mkdirs', 'rpc'), ('shirley', 'mkdirs', 'webhdfs')]
 
     # The superuser may, and can hand the directory over.
     hadoop.hdfs('dfs', '-mkdir', '/user/rig-shirley', user='hdfs', check=True)
