@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -175,3 +177,110 @@ def test_client_rejects_a_missing_ca_file(tmp_path):
 ])
 def test_plan(wanted, state, exclusive, expected):
     assert jh.plan(['a', 'b', 'root'], wanted, state, exclusive, admins=['root']) == expected
+
+
+# The client's request loop, with the session's transport replaced by a script of answers.
+
+def answer(status, body=None, headers=None):
+    response = requests.Response()
+    response.status_code = status
+    response._content = b'' if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    response.headers.update(headers or {})
+    return response
+
+
+class Script:
+    """Stands in for Session.request: returns or raises the scripted outcomes in order."""
+
+    def __init__(self, *outcomes):
+        self.outcomes = list(outcomes)
+        self.calls = []
+
+    def __call__(self, method, url, **kwargs):
+        self.calls.append((method, url, kwargs))
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def scripted_client(*outcomes):
+    sleeps = []
+    client = jh.HubClient('https://master:9443', TOKEN, sleep=sleeps.append)
+    client.session.request = Script(*outcomes)
+    return client, client.session.request, sleeps
+
+
+def test_transient_failures_are_retried_with_backoff():
+    client, script, sleeps = scripted_client(
+        requests.exceptions.ConnectionError('Connection reset by peer'),
+        answer(503, {'message': 'Service Unavailable'}),
+        answer(429, {'message': 'slow down'}, {'Retry-After': '2'}),
+        answer(200, {'version': '6.1.1'}),
+    )
+    assert client.version() == '6.1.1'
+    assert len(script.calls) == 4 and client.retries == 3
+    assert len(sleeps) == 3 and sleeps[2] == 2.0
+
+
+def test_retries_are_bounded():
+    client, script, sleeps = scripted_client(*[answer(502, {'message': 'Bad Gateway'})] * jh.MAX_ATTEMPTS)
+    with pytest.raises(jh.HubError, match='HTTP 502'):
+        client.version()
+    assert len(script.calls) == jh.MAX_ATTEMPTS and len(sleeps) == jh.MAX_ATTEMPTS - 1
+
+
+@pytest.mark.parametrize('outcome, error', [
+    (answer(403, {'message': 'Missing or invalid credentials.'}), 'rejected the API token'),
+    (answer(404, b'<html>404</html>'), 'No JupyterHub API'),
+    (requests.exceptions.SSLError('[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'), 'ca_path'),
+])
+def test_permanent_failures_are_not_retried(outcome, error):
+    client, script, sleeps = scripted_client(outcome)
+    with pytest.raises(jh.HubError, match=error):
+        client.version()
+    assert len(script.calls) == 1 and sleeps == []
+
+
+def test_malformed_json_is_reported_without_the_token():
+    client, script, sleeps = scripted_client(answer(200, b'<html>login %s</html>' % TOKEN.encode(),
+                                                    {'Content-Type': 'text/html'}))
+    with pytest.raises(jh.HubError) as raised:
+        client.version()
+    assert 'not JSON' in str(raised.value) and 'text/html' in str(raised.value)
+    assert TOKEN not in str(raised.value)
+
+
+def test_list_users_follows_next_offset_with_the_pagination_media_type():
+    client, script, sleeps = scripted_client(
+        answer(200, page([{'name': 'u%d' % n} for n in range(200)], 0, 200, 450)),
+        answer(200, page([{'name': 'u%d' % n} for n in range(200, 400)], 200, 200, 450)),
+        answer(200, page([{'name': 'u%d' % n} for n in range(400, 450)], 400, 200, 450)),
+    )
+    users = client.list_users()
+    assert sorted(users) == sorted('u%d' % n for n in range(450))
+    urls = [url for dummy, url, dummy in script.calls]
+    assert urls == ['https://master:9443/hub/api/users?offset=%d&limit=%d' % (offset, jh.PAGE_LIMIT)
+                    for offset in (0, 200, 400)]
+    assert all(kwargs['headers']['Accept'] == jh.PAGINATION_MEDIA_TYPE for dummy, dummy, kwargs in script.calls)
+    assert all(kwargs['allow_redirects'] is False for dummy, dummy, kwargs in script.calls)
+
+
+def test_create_is_one_request_and_409_after_a_retry_means_done():
+    client, script, sleeps = scripted_client(answer(201, [{'name': 'a'}, {'name': 'b'}]))
+    assert client.create_users(['a', 'b']) == ['a', 'b']
+    assert len(script.calls) == 1 and script.calls[0][2]['json'] == {'usernames': ['a', 'b']}
+
+    client, script, sleeps = scripted_client(
+        requests.exceptions.ConnectionError('Connection reset by peer'),
+        answer(409, {'message': 'All 2 users already exist'}),
+    )
+    assert client.create_users(['a', 'b'], admin=True) == []
+    assert script.calls[1][2]['json'] == {'usernames': ['a', 'b'], 'admin': True}
+
+
+def test_delete_of_a_user_already_gone_is_not_an_error():
+    client, script, sleeps = scripted_client(answer(404, {'message': None}), answer(204))
+    assert client.delete_user('gone') is False
+    assert client.delete_user('a b') is True
+    assert script.calls[1][1] == 'https://master:9443/hub/api/users/a%20b'
