@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 
@@ -51,7 +52,9 @@ def ansible_env(extra=None):
         'ANSIBLE_RETRY_FILES_ENABLED': '0',
         'ANSIBLE_LOCALHOST_WARNING': '0',
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
-        'ANSIBLE_PYTHON_INTERPRETER': 'auto_silent',
+        # Modules on localhost run with the test suite's own Python (it has requests); discovery
+        # could pick a pyenv shim that is not usable.
+        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
     })
     env.update(extra or {})
     return env

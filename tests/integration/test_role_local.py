@@ -68,7 +68,7 @@ def test_role_four_ways(conf_dir):
     core_site = (conf_dir / 'core-site.xml').read_text()
     assert '<name>hadoop.proxyuser.livy.hosts</name>' in core_site
     assert '<value>master-1.example.internal,10.0.0.5</value>' in core_site
-    assert '<value>shirley,diego</value>' in core_site
+    assert '<value>diego,shirley</value>' in core_site
     assert 'hadoop.proxyuser.livy.groups' not in core_site
     # Untouched parts are byte-for-byte the same.
     original = before['core-site.xml'].decode()
@@ -91,7 +91,7 @@ def test_scope_switch_removes_unused_keys(conf_dir):
     core_site = (conf_dir / 'core-site.xml').read_text()
     assert '<value>analysts</value>' in core_site
     # users still default to the notebook users; groups are added beside them
-    assert '<value>shirley,diego</value>' in core_site
+    assert '<value>diego,shirley</value>' in core_site
 
 
 @pytest.mark.parametrize('user', ['hdfs', 'root', 'livy', 'yarn', 'mapred'])
