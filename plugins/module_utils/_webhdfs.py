@@ -108,22 +108,6 @@ def parse_liststatus(document):
     return dict((entry['pathSuffix'], parse_file_status(entry)) for entry in entries)
 
 
-def parse_liststatus_batch(document):
-    """({name: FileStatus}, remaining, last name) from a LISTSTATUS_BATCH answer.
-
-    The next page is asked for with startAfter=<last name> while remaining > 0.
-    """
-    try:
-        listing = document['DirectoryListing']
-        entries = listing['partialListing']['FileStatuses']['FileStatus']
-        remaining = int(listing.get('remainingEntries', 0))
-    except (KeyError, TypeError, ValueError):
-        raise ValueError('not a LISTSTATUS_BATCH answer: %s' % _abbreviate(document))
-    statuses = dict((entry['pathSuffix'], parse_file_status(entry)) for entry in entries)
-    last = entries[-1]['pathSuffix'] if entries else None
-    return statuses, remaining, last
-
-
 def parse_remote_exception(status_code, body):
     """(exception, java class, message) from a WebHDFS error answer.
 
@@ -146,7 +130,11 @@ def parse_remote_exception(status_code, body):
 
 
 def is_standby(exception, message):
+    """True when this NameNode cannot serve the request but another one may: a standby or observer,
+    or one still starting ("NameNode still not started", a RetriableException)."""
     if exception in STANDBY_EXCEPTIONS:
+        return True
+    if exception == 'RetriableException' and not is_safemode(exception, message):
         return True
     return bool(message) and 'Operation category' in message and 'is not supported in state standby' in message
 

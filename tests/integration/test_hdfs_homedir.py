@@ -7,12 +7,18 @@ works under a base directory of its own, so the session's single rig serves them
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import pytest
+import requests
 
 from playbook import local_play, run_playbook
 
@@ -313,6 +319,100 @@ def test_safe_mode_is_waited_for_then_given_up_on(hadoop):
     finally:
         hadoop.hdfs('dfsadmin', '-safemode', 'leave')
     assert set(listing(hadoop, base)) == {'ray'}
+
+
+STANDBY_HDFS_SITE = """<?xml version="1.0"?>
+<configuration>
+  <property><name>dfs.nameservices</name><value>standbytest</value></property>
+  <property><name>dfs.ha.namenodes.standbytest</name><value>nn1,nn2</value></property>
+  <property><name>dfs.ha.namenode.id</name><value>nn1</value></property>
+  <property><name>dfs.namenode.rpc-address.standbytest.nn1</name><value>127.0.0.1:{rpc1}</value></property>
+  <property><name>dfs.namenode.rpc-address.standbytest.nn2</name><value>127.0.0.1:{rpc2}</value></property>
+  <property><name>dfs.namenode.http-address.standbytest.nn1</name><value>127.0.0.1:{http1}</value></property>
+  <property><name>dfs.namenode.http-address.standbytest.nn2</name><value>127.0.0.1:{http2}</value></property>
+  <property><name>dfs.namenode.name.dir</name><value>file://{run_dir}/name</value></property>
+  <property><name>dfs.namenode.shared.edits.dir</name><value>file://{run_dir}/shared</value></property>
+  <property><name>dfs.ha.automatic-failover.enabled</name><value>false</value></property>
+</configuration>
+"""
+
+
+@pytest.fixture(scope='module')
+def standby_namenode(hadoop):
+    """The URL of a real NameNode in standby state.
+
+    One NameNode of an HA pair, with no failover controller and no `haadmin -transitionToActive`,
+    stays standby and answers every WebHDFS call with a StandbyException, as a standby of a real
+    cluster does. The rig's own NameNode is not HA, so this one runs beside it from the same
+    HADOOP_HOME (a JVM of about 300 MB, a few seconds to start).
+    """
+    run_dir = tempfile.mkdtemp(prefix='standby-nn-', dir='/tmp')
+    conf = os.path.join(run_dir, 'conf')
+    os.makedirs(conf)
+    ports = dict(rpc1=free_port(), rpc2=free_port(), http1=free_port(), http2=free_port())
+    with open(os.path.join(conf, 'hdfs-site.xml'), 'w') as handle:
+        handle.write(STANDBY_HDFS_SITE.format(run_dir=run_dir, **ports))
+    with open(os.path.join(conf, 'core-site.xml'), 'w') as handle:
+        handle.write('<?xml version="1.0"?>\n<configuration>\n'
+                     '  <property><name>fs.defaultFS</name><value>hdfs://standbytest</value></property>\n'
+                     '  <property><name>hadoop.tmp.dir</name><value>%s/tmp</value></property>\n'
+                     '</configuration>\n' % run_dir)
+    shutil.copy(os.path.join(hadoop.conf_dir, 'log4j.properties'), conf)
+    env = hadoop.client_env()
+    env.update(HADOOP_CONF_DIR=conf, HADOOP_LOG_DIR=os.path.join(run_dir, 'logs'))
+    hdfs = os.path.join(hadoop.home, 'bin', 'hdfs')
+    subprocess.run([hdfs, 'namenode', '-format', '-nonInteractive', '-force'], env=env, check=True,
+                   capture_output=True, timeout=120)
+    with open(os.path.join(run_dir, 'namenode.out'), 'w') as out:
+        proc = subprocess.Popen([hdfs, 'namenode'], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = 'http://127.0.0.1:%d' % ports['http1']
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                answer = requests.get(url + '/webhdfs/v1/?op=LISTSTATUS&user.name=hdfs', timeout=5)
+                if 'StandbyException' in answer.text:
+                    break
+            except requests.RequestException:
+                pass  # not listening yet, or busy starting
+            if proc.poll() is not None or time.monotonic() > deadline:
+                with open(os.path.join(run_dir, 'namenode.out'), errors='replace') as handle:
+                    pytest.fail('the standby NameNode did not come up:\n' + handle.read()[-5000:])
+            time.sleep(1)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_a_standby_namenode_first_is_skipped(hadoop, standby_namenode):
+    base = '/homes-standby'
+    make_base(hadoop, base)
+    active = hadoop.env['NAMENODE_HTTP']
+    result = run([task('standby first', users=['sam', 'tia'], base=base, group='hadoop',
+                       namenode_url=[standby_namenode, active])], hadoop)
+    assert result.rc == 0, result.stdout + result.stderr
+    out = result.task('standby first')
+    assert out['created_users'] == ['sam', 'tia'] and out['namenode'] == active
+    # The standby cost one answer; every later request went straight to the active NameNode.
+    assert out['requests'] == 1 + 1 + 2 * 2
+    assert listing(hadoop, base) == {'sam': ('DIRECTORY', 'sam', 'hadoop', '750'),
+                                     'tia': ('DIRECTORY', 'tia', 'hadoop', '750')}
+
+
+def test_only_a_standby_namenode_fails_clearly(hadoop, standby_namenode):
+    result = run([dict(task('standby only', users=['uma'], base='/homes-standby-only',
+                            namenode_url=[standby_namenode]), ignore_errors=True)], hadoop)
+    out = result.task('standby only')
+    assert out['failed'] is True
+    assert out['msg'] == 'No active NameNode answered LISTSTATUS /homes-standby-only: %s: standby' % standby_namenode
 
 
 def free_port():

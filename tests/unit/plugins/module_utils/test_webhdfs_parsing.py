@@ -20,7 +20,6 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._webhdfs import
     normalize_namenode_url,
     operation_url,
     parse_liststatus,
-    parse_liststatus_batch,
     parse_remote_exception,
     permission_param,
 )
@@ -59,15 +58,6 @@ def test_parse_liststatus_refuses_other_answers(document):
         parse_liststatus(document)
 
 
-def test_parse_liststatus_batch():
-    document = {'DirectoryListing': {'partialListing': LISTSTATUS, 'remainingEntries': 7}}
-    statuses, remaining, last = parse_liststatus_batch(document)
-    assert set(statuses) == {'alice', 'tmp', 'dave'}
-    assert (remaining, last) == (7, 'dave')
-    empty = {'DirectoryListing': {'partialListing': {'FileStatuses': {'FileStatus': []}}, 'remainingEntries': 0}}
-    assert parse_liststatus_batch(empty) == ({}, 0, None)
-
-
 @pytest.mark.parametrize('status, body, expected', [
     (404, '{"RemoteException":{"exception":"FileNotFoundException","javaClassName":"java.io.FileNotFoundException",'
           '"message":"File does not exist: /user"}}',
@@ -88,6 +78,9 @@ def test_parse_remote_exception(status, body, expected):
     ('StandbyException', 'Operation category READ is not supported in state standby.', True),
     ('RemoteException', 'Operation category WRITE is not supported in state standby. Visit ...', True),
     ('ObserverRetryOnActiveException', 'x', True),
+    ('RetriableException', 'NameNode still not started', True),
+    ('RetriableException', 'org.apache.hadoop.hdfs.server.namenode.SafeModeException: Cannot create directory '
+                           '/user/a. Name node is in safe mode.', False),
     ('AccessControlException', 'Permission denied', False),
 ])
 def test_is_standby(exception, message, standby):
