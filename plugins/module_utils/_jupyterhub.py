@@ -260,22 +260,25 @@ class HubClient(object):
         self._sleep = sleep
         self.retries = 0  # how many retries were needed, for the module's result
         self.session = requests.Session()
-        self.session.headers.update({
-            'Authorization': 'token %s' % token,
-            'Accept': 'application/json',
-            'User-Agent': user_agent,
-        })
-        # No trust_env: a proxy or netrc from the environment must not see or replace the token.
-        self.session.trust_env = False
+        self.session.headers.update({'Accept': 'application/json', 'User-Agent': user_agent})
+        # The token as the session's auth (not a default header), so requests never replaces it with
+        # credentials from ~/.netrc; proxies from the environment still apply.
+        self.session.auth = self._authorize
+        # Passed with each request: requests lets REQUESTS_CA_BUNDLE override a session's verify.
+        self._verify = True
         if not validate_certs:
-            self.session.verify = False
+            self._verify = False
             try:
                 import urllib3
                 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
             except ImportError:  # pragma: no cover
                 pass
         elif ca_path:
-            self.session.verify = ca_path
+            self._verify = ca_path
+
+    def _authorize(self, request):
+        request.headers['Authorization'] = 'token %s' % self._token
+        return request
 
     def close(self):
         self.session.close()
@@ -290,7 +293,7 @@ class HubClient(object):
         while True:
             attempt += 1
             try:
-                response = self.session.request(method, url, json=json_body, headers=headers,
+                response = self.session.request(method, url, json=json_body, headers=headers, verify=self._verify,
                                                 timeout=self.timeout, allow_redirects=False)
             except (requests.exceptions.RequestException, OSError) as exc:
                 if attempt < MAX_ATTEMPTS and is_retryable_exception(exc):

@@ -285,7 +285,8 @@ def test_missing_requests_fails_with_missing_required_lib(jupyterhub, tmp_path):
     assert 'Failed to import the required Python library (requests)' in out['msg']
 
 
-@pytest.mark.skipif(not os.environ.get('DN_SLOW'), reason='10,000 users: set DN_SLOW=1 (creating them takes the hub about 10 minutes)')
+@pytest.mark.skipif(not os.environ.get('DN_SLOW'),
+                    reason='10,000 users: set DN_SLOW=1 (creating them takes the hub about 10 minutes)')
 def test_lists_10000_users(jupyterhub):
     names = ['bulk-%05d' % number for number in range(10000)]
     for start in range(0, len(names), 1000):

@@ -157,7 +157,9 @@ def test_scrub_removes_the_token():
 
 def test_client_messages_never_carry_the_token():
     client = jh.HubClient('http://127.0.0.1:9', TOKEN)
-    assert client.session.headers['Authorization'] == 'token ' + TOKEN
+    prepared = client.session.prepare_request(requests.Request('GET', 'http://127.0.0.1:9/hub/api/'))
+    assert prepared.headers['Authorization'] == 'token ' + TOKEN
+    assert 'Authorization' not in client.session.headers
     assert TOKEN not in client._scrub('echo %s' % TOKEN)
     client.close()
 
@@ -264,6 +266,17 @@ def test_list_users_follows_next_offset_with_the_pagination_media_type():
                     for offset in (0, 200, 400)]
     assert all(kwargs['headers']['Accept'] == jh.PAGINATION_MEDIA_TYPE for dummy, dummy, kwargs in script.calls)
     assert all(kwargs['allow_redirects'] is False for dummy, dummy, kwargs in script.calls)
+    assert all(kwargs['verify'] is True for dummy, dummy, kwargs in script.calls)
+
+
+@pytest.mark.parametrize('validate_certs, ca_path, verify', [(True, None, True), (False, None, False),
+                                                             (True, 'ca', 'ca'), (False, 'ca', False)])
+def test_certificate_verification_settings(tmp_path, validate_certs, ca_path, verify):
+    if ca_path:
+        ca_path = verify = str(tmp_path / 'ca.pem') if verify else False
+        (tmp_path / 'ca.pem').write_text('PEM')
+    client = jh.HubClient('https://master:9443', TOKEN, validate_certs=validate_certs, ca_path=ca_path)
+    assert client._verify == verify
 
 
 def test_create_is_one_request_and_409_after_a_retry_means_done():
