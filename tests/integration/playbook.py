@@ -26,10 +26,12 @@ class PlaybookRun:
     data: dict = field(default_factory=dict)
 
     def task(self, name, host='localhost'):
-        """The result dict of the task called `name` on `host`."""
+        """The result dict of the task called `name` on `host` (a role's task by its own name)."""
         for play in self.data.get('plays', []):
             for task in play.get('tasks', []):
-                if task['task']['name'] == name and host in task['hosts']:
+                # Role tasks are named "<role> : <name>".
+                task_name = task['task']['name']
+                if (task_name == name or task_name.endswith(' : ' + name)) and host in task['hosts']:
                     return task['hosts'][host]
         raise KeyError('no result for task %r on %r in:\n%s\n%s' % (name, host, self.stdout, self.stderr))
 

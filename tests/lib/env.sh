@@ -52,13 +52,17 @@ ensure_venv() {
 sync_collection() {
     ensure_rsync
     local dest="$BUILD/collections/ansible_collections/datalake/notebooks"
-    local staging
-    staging=$(mktemp -d "$BUILD/staging.XXXXXX")
-    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) |
-        tar -xf - -C "$staging"
+    local list
+    list=$(mktemp)
+    # Tracked files deleted in the work tree are listed by git but are not there to copy.
+    (cd "$REPO_ROOT" && git ls-files -co --exclude-standard |
+        while IFS= read -r file; do if [ -e "$file" ]; then printf '%s\n' "$file"; fi; done) > "$list"
     mkdir -p "$dest"
-    rsync -a --delete --exclude /tests/output/ "$staging/" "$dest/"
-    rm -rf "$staging"
+    rsync -a --files-from="$list" "$REPO_ROOT/" "$dest/"
+    # Files the work tree no longer has leave the copy too (ansible-test's output stays).
+    comm -23 <(cd "$dest" && find . -type f ! -path './tests/output/*' | sed 's|^\./||' | LC_ALL=C sort) \
+             <(LC_ALL=C sort "$list") | (cd "$dest" && xargs -r -d '\n' rm -f --)
+    rm -f "$list"
     export ANSIBLE_COLLECTIONS_PATH="$BUILD/collections"
     # Unit tests import the collection as ansible_collections.datalake.notebooks.
     export PYTHONPATH="$BUILD/collections${PYTHONPATH:+:$PYTHONPATH}"
@@ -68,7 +72,17 @@ sync_collection() {
 }
 
 ensure_rsync() {
-    command -v rsync >/dev/null 2>&1 && return 0
-    log "installing rsync (Debian)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null
+    command -v rsync >/dev/null 2>&1 || ensure_debian_packages rsync
+}
+
+# Debian packages the tests need on the machine itself (installed once).
+ensure_debian_packages() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing Debian packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
