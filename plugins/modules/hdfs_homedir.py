@@ -109,6 +109,9 @@ options:
 notes:
   - Needs an HDFS superuser (O(hdfs_user), or the Kerberos principal) to create directories for
     other users and change their owner.
+  - With O(backend=cli), C(become) runs the C(hdfs) command as another OS user (for example the one
+    whose Kerberos ticket cache holds the HDFS superuser's ticket). Under simple authentication
+    E(HADOOP_USER_NAME), set from O(hdfs_user), still decides who HDFS sees.
   - WebHDFS creates each directory with its mode in one C(MKDIRS) request, then sets its owner
     (and group) with C(SETOWNER). That is two requests per new home directory, and none per existing
     one that is already right.

@@ -23,8 +23,11 @@ import requests
 from playbook import local_play, run_playbook
 
 MODULE = 'datalake.notebooks.hdfs_homedir'
-# The WebHDFS backend needs requests on the managed node: the suite's own Python has it.
-ENV = {'ANSIBLE_PYTHON_INTERPRETER': sys.executable}
+# The WebHDFS backend needs requests on the managed node: the suite's own Python has it. The cli
+# backend needs only the standard library, so it runs with Debian's python3 where there is one,
+# as on a managed node.
+WEBHDFS_PYTHON = sys.executable
+CLI_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
 BACKENDS = ('webhdfs', 'cli')
 STEPS = (('check', True), ('apply', False), ('check again', True), ('apply again', False))
 
@@ -41,7 +44,10 @@ def task(name, **args):
 
 
 def run(tasks, hadoop, **kwargs):
-    env = dict(ENV, JAVA_HOME=hadoop.env['JAVA_HOME'], **kwargs.pop('env', {}))
+    cli = any(item.get(MODULE, {}).get('backend') == 'cli' for item in tasks)
+    env = {'ANSIBLE_PYTHON_INTERPRETER': CLI_PYTHON if cli else WEBHDFS_PYTHON,
+           'JAVA_HOME': hadoop.env['JAVA_HOME']}
+    env.update(kwargs.pop('env', {}))
     return run_playbook(local_play(tasks), env=env, **kwargs)
 
 
@@ -51,6 +57,12 @@ def four_ways(hadoop, name, **args):
     result = run(tasks, hadoop)
     assert result.rc == 0, result.stdout + result.stderr
     return [result.task('%s: %s' % (name, step)) for step, _check in STEPS]
+
+
+def audit_since(hadoop, start, base):
+    """(cmd, src) of the NameNode's audit records after the first `start` ones, under `base`."""
+    return [(record['cmd'], record['src']) for record in hadoop.audit_log()[start:]
+            if record.get('src') == base or record.get('src', '').startswith(base + '/')]
 
 
 def make_base(hadoop, base):
@@ -91,10 +103,12 @@ def test_creates_homes_with_owner_group_mode_four_ways(hadoop, backend):
     users = ['ann', 'ben', 'cat']
     args = dict(backend_args(hadoop, backend), users=users, base=base, group='hadoop')
 
+    audited = len(hadoop.audit_log())
     check = run([task('check', **args)], hadoop, check=True)
     assert check.rc == 0, check.stdout + check.stderr
     assert check.task('check')['changed'] is True and check.task('check')['created_users'] == users
-    # Check mode wrote nothing.
+    # Check mode wrote nothing: the NameNode saw one listing of the base and no other operation.
+    assert audit_since(hadoop, audited, base) == [('listStatus', base)]
     assert listing(hadoop, base) == {}
 
     result = run([task('apply', **args), dict(task('check again', **args), check_mode=True),
@@ -277,14 +291,26 @@ def test_rerun_of_many_users_is_one_request(hadoop):
     base = '/homes-many'
     make_base(hadoop, base)
     users = ['u%04d' % number for number in range(1500)]
-    args = dict(users=users, base=base, workers=8, **backend_args(hadoop, 'webhdfs'))
-    result = run([task('first', **args), task('again', **args)], hadoop)
+    args = dict(users=users, base=base, **backend_args(hadoop, 'webhdfs'))
+    audited = len(hadoop.audit_log())
+    result = run([task('first', **args)], hadoop)
     assert result.rc == 0, result.stdout + result.stderr
-    first, again = result.task('first'), result.task('again')
+    first = result.task('first')
     assert first['created'] == 1500 and first['requests'] == 1 + 2 * 1500
+    operations = audit_since(hadoop, audited, base)
+    assert sorted(set(cmd for cmd, _path in operations)) == ['listStatus', 'mkdirs', 'setOwner']
+    assert len([cmd for cmd, _path in operations if cmd == 'mkdirs']) == 1500
+
+    audited = len(hadoop.audit_log())
+    result = run([task('again', **args)], hadoop)
+    assert result.rc == 0, result.stdout + result.stderr
+    again = result.task('again')
     assert again['changed'] is False and again['unchanged'] == 1500
     assert again['requests'] == 1
     assert again['elapsed'] < 3
+    # Independently of the module's count: the NameNode listed the base in its own pages
+    # (dfs.ls.limit, 1,000 entries) for that one request, and did nothing else.
+    assert audit_since(hadoop, audited, base) == [('listStatus', base)] * 2
     found = listing(hadoop, base)
     assert len(found) == 1500 and found['u0042'] == ('DIRECTORY', 'u0042', 'supergroup', '750')
 
