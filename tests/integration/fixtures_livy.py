@@ -1,0 +1,224 @@
+"""A real Livy server in front of Spark (pyspark 3.5) and the Hadoop rig, as a session fixture.
+
+`livy` runs tests/rigs/livy/start once per session (Livy as OS user `livy` on loopback) with the
+`hadoop` fixture's HDFS as fs.defaultFS, and stops it at the end whatever happened. Spark runs on
+YARN when the Hadoop rig has a NodeManager, in local mode otherwise; `livy.master` says which.
+Anything that fails prints the tails of Livy's log and of spark-submit's output.
+
+    def test_job(livy):
+        result = livy.notebook(conf_dir, livy.job('whoami'), '/user/shirley/out')
+        assert result.spark_user == 'shirley', result.explain()
+
+Environment: LIVY_RIG_MASTER=local forces local mode; LIVY_RIG_KEEP=1 keeps the run dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'livy')
+
+# Spark on YARN needs the rig's NodeManager; the hadoop fixture starts one when asked this way.
+# setdefault: HADOOP_RIG_NODEMANAGER=0 still gives a session without YARN (Livy then runs local).
+if os.environ.get('LIVY_RIG_MASTER') != 'local':
+    os.environ.setdefault('HADOOP_RIG_NODEMANAGER', '1')
+
+# The Spark jobs the tests submit, written into the run dir Livy whitelists.
+JOBS = {
+    'whoami': '''
+        """Reports the Spark user; with a path argument also writes a file there, as that user."""
+        import sys
+        from pyspark import SparkContext
+
+        sc = SparkContext.getOrCreate()
+        print("SPARK_USER=" + sc.sparkUser())
+        # One task on an executor, always: on YARN a driver that stops before its
+        # ApplicationMaster registered leaves the application FAILED.
+        print("TASKS=%d" % sc.parallelize([1], 1).count())
+        if len(sys.argv) > 1:
+            sc.parallelize([sc.sparkUser()], 1).saveAsTextFile(sys.argv[1])
+            print("WROTE=" + sys.argv[1])
+        sc.stop()
+    ''',
+}
+
+
+def read_env_file(path):
+    env = {}
+    with open(path) as handle:
+        for line in handle:
+            line = line.strip()
+            if line and not line.startswith('#') and '=' in line:
+                key, value = line.split('=', 1)
+                env[key] = value.strip("'")
+    return env
+
+
+def tail(path, lines=60):
+    try:
+        with open(path, errors='replace') as handle:
+            return ''.join(line[:2000] for line in handle.readlines()[-lines:])
+    except OSError as exc:
+        return '(%s)' % exc
+
+
+@dataclass
+class JobResult:
+    """One Spark job sent by sparkmagic through Livy: Livy's batch record and spark-submit's log."""
+
+    state: str
+    proxy_user: str | None
+    app_id: str | None
+    seconds: float
+    sent: dict
+    log: list
+    livy: 'LivyRig' = field(repr=False)
+
+    def marker(self, name):
+        for line in self.log:
+            if line.startswith(name + '='):
+                return line.split('=', 1)[1].strip()
+        return None
+
+    @property
+    def spark_user(self):
+        return self.marker('SPARK_USER')
+
+    @property
+    def text(self):
+        return '\n'.join(self.log)
+
+    def explain(self):
+        return ('batch sent %s\nstate %s, proxyUser %s, appId %s, %.1fs\n'
+                '----- spark-submit output (last 80 lines) -----\n%s\n%s'
+                % (json.dumps(self.sent), self.state, self.proxy_user, self.app_id, self.seconds,
+                   '\n'.join(self.log[-80:]), self.livy.log_tail()))
+
+
+@dataclass
+class LivyRig:
+    run_dir: str
+    hadoop_env_file: str
+    master: str
+    env: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def url(self):
+        return self.env['LIVY_URL']
+
+    @property
+    def conf_path(self):
+        return os.path.join(self.env['LIVY_CONF_DIR'], 'livy.conf')
+
+    @property
+    def on_yarn(self):
+        return self.env.get('LIVY_SPARK_MASTER') == 'yarn'
+
+    def start(self, restart=False):
+        args = [os.path.join(RIG_DIR, 'start'), self.run_dir, '--hadoop-env', self.hadoop_env_file,
+                '--master', self.master]
+        if restart:
+            args.append('--restart')
+        began = time.monotonic()
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0:
+            pytest.fail('tests/rigs/livy/start exited %d\n%s\n%s\n%s'
+                        % (proc.returncode, proc.stdout, proc.stderr[-20000:], self.log_tail()),
+                        pytrace=False)
+        self.env = read_env_file(os.path.join(self.run_dir, 'livy.env'))
+        self.timings.setdefault('start', []).append(round(time.monotonic() - began, 1))
+        self.timings.setdefault('livy_startup', []).append(float(self.env['LIVY_STARTUP_SECONDS']))
+
+    def restart(self):
+        """Livy reads livy.conf only at start: what the role's restart handler does on a node."""
+        self.start(restart=True)
+
+    def stop(self):
+        subprocess.run([os.path.join(RIG_DIR, 'stop'), self.run_dir], capture_output=True, timeout=120)
+
+    def job(self, name):
+        path = os.path.join(self.run_dir, 'jobs', name + '.py')
+        with open(path, 'w') as handle:
+            handle.write(textwrap.dedent(JOBS[name]).lstrip())
+        os.chmod(path, 0o644)
+        return 'file://' + path
+
+    def sparkmagic_config(self, conf_dir, proxy_user):
+        """A hand-written sparkmagic config.json carrying proxyUser (the role renders the real ones)."""
+        os.makedirs(conf_dir, exist_ok=True)
+        credentials = {'username': '', 'password': '', 'auth': 'None', 'url': self.url}
+        with open(os.path.join(conf_dir, 'config.json'), 'w') as handle:
+            json.dump({'kernel_python_credentials': credentials,
+                       'session_configs': {'proxyUser': proxy_user}}, handle)
+        return conf_dir
+
+    def notebook(self, sparkmagic_conf_dir, job, *args):
+        """Run `job` the way the notebook user whose sparkmagic config is in that dir would."""
+        env = dict(os.environ, SPARKMAGIC_CONF_DIR=sparkmagic_conf_dir, HOME=sparkmagic_conf_dir)
+        proc = subprocess.run([self.env['SPARKMAGIC_PYTHON'], os.path.join(RIG_DIR, 'notebook_client.py'),
+                               job, *args], capture_output=True, text=True, env=env, timeout=1500)
+        if proc.returncode != 0:
+            pytest.fail('sparkmagic client exited %d\n%s\n%s\n%s'
+                        % (proc.returncode, proc.stdout[-5000:], proc.stderr[-10000:], self.log_tail()),
+                        pytrace=False)
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        result = JobResult(data['state'], data['proxyUser'], data['appId'], data['seconds'],
+                           data['sent'], data['log'], self)
+        self.timings.setdefault('job', []).append(result.seconds)
+        return result
+
+    def log_tail(self, lines=60):
+        log_dir = os.path.join(self.run_dir, 'logs')
+        out = []
+        for name in ('livy-server.out', 'livy-server.log'):
+            out.append('----- %s (last %d lines) -----\n%s' % (name, lines, tail(os.path.join(log_dir, name), lines)))
+        return '\n'.join(out)
+
+
+def yarn_app_user(hadoop, app_id):
+    """The user YARN's ResourceManager records for an application (its REST API)."""
+    import requests
+    resp = requests.get('%s/ws/v1/cluster/apps/%s' % (hadoop.env['RM_WEBAPP'], app_id), timeout=30)
+    resp.raise_for_status()
+    return resp.json()['app']['user']
+
+
+def hdfs_owner(hadoop, path):
+    """Owner of `path` as `hdfs dfs -ls -d` prints it."""
+    proc = hadoop.hdfs('dfs', '-ls', '-d', path, user='hdfs', check=True)
+    line = [entry for entry in proc.stdout.splitlines() if entry.rstrip().endswith(path)][-1]
+    return re.split(r'\s+', line.strip())[2]
+
+
+@pytest.fixture(scope='session')
+def livy(hadoop):
+    run_dir = tempfile.mkdtemp(prefix='livy-rig-', dir='/tmp')
+    os.chmod(run_dir, 0o755)
+    yarn = hadoop.env.get('NODEMANAGER_ENABLED') == '1' and os.environ.get('LIVY_RIG_MASTER') != 'local'
+    rig = LivyRig(run_dir, os.path.join(hadoop.run_dir, 'rig.env'), 'yarn' if yarn else 'local')
+    # Spark on YARN stages each job under the submitting user's HDFS home; livy's own is made
+    # here, as on an EMR master node (the notebook users' homes are the role's job).
+    hadoop.hdfs('dfs', '-mkdir', '-p', '/user/livy', user='hdfs', check=True)
+    hadoop.hdfs('dfs', '-chown', 'livy', '/user/livy', user='hdfs', check=True)
+    try:
+        rig.start()
+        print('\nLivy %s, Spark master %s (%s)' % (rig.url, rig.env['LIVY_SPARK_MASTER'],
+              'YARN: the rig has a NodeManager' if rig.on_yarn else 'local: no NodeManager in the rig'))
+        yield rig
+    finally:
+        rig.stop()
+        print('\nLivy rig timings (s): %s' % json.dumps(rig.timings))
+        if os.environ.get('LIVY_RIG_KEEP') != '1':
+            shutil.rmtree(run_dir, ignore_errors=True)
