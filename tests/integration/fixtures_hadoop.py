@@ -74,11 +74,15 @@ class HadoopRig:
     def yarn_enabled(self):
         return self.env.get('YARN_ENABLED') == '1'
 
-    def client_env(self, user='hdfs'):
-        """Environment for a Hadoop client acting as `user` (simple auth: HADOOP_USER_NAME)."""
+    def client_env(self, user='hdfs', proxy_user=None):
+        """Environment for a Hadoop client acting as `user` (simple auth: HADOOP_USER_NAME), or as
+        `user` impersonating `proxy_user` (HADOOP_PROXY_USER), which the daemons check against
+        hadoop.proxyuser.USER.*."""
         env = dict(os.environ)
-        for key in ('HADOOP_OPTS', 'HADOOP_CLIENT_OPTS', 'HADOOP_CLASSPATH'):
+        for key in ('HADOOP_OPTS', 'HADOOP_CLIENT_OPTS', 'HADOOP_CLASSPATH', 'HADOOP_PROXY_USER'):
             env.pop(key, None)
+        if proxy_user is not None:
+            env['HADOOP_PROXY_USER'] = proxy_user
         env.update({
             'HADOOP_HOME': self.home,
             'HADOOP_CONF_DIR': self.conf_dir,
@@ -88,21 +92,21 @@ class HadoopRig:
         })
         return env
 
-    def run(self, tool, *args, user='hdfs', check=False, timeout=120):
+    def run(self, tool, *args, user='hdfs', proxy_user=None, check=False, timeout=120):
         """`tool` (hdfs, yarn or hadoop) with `args` as Hadoop user `user`; a CompletedProcess."""
         cmd = [os.path.join(self.home, 'bin', tool), *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.client_env(user),
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.client_env(user, proxy_user),
                               timeout=timeout, check=False)
         if check and proc.returncode != 0:
             raise AssertionError('%s (as %s) exited %d:\n%s\n%s'
                                  % (' '.join(cmd), user, proc.returncode, proc.stdout, proc.stderr))
         return proc
 
-    def hdfs(self, *args, user='hdfs', check=False, timeout=120):
-        return self.run('hdfs', *args, user=user, check=check, timeout=timeout)
+    def hdfs(self, *args, user='hdfs', proxy_user=None, check=False, timeout=120):
+        return self.run('hdfs', *args, user=user, proxy_user=proxy_user, check=check, timeout=timeout)
 
-    def yarn(self, *args, user='yarn', check=False, timeout=120):
-        return self.run('yarn', *args, user=user, check=check, timeout=timeout)
+    def yarn(self, *args, user='yarn', proxy_user=None, check=False, timeout=120):
+        return self.run('yarn', *args, user=user, proxy_user=proxy_user, check=check, timeout=timeout)
 
     def webhdfs(self, method, path, op, user='hdfs', doas=None, data=None, **params):
         """One WebHDFS call as `user` (and `doas`); returns (HTTP status, decoded JSON or text).

@@ -9,12 +9,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 
-def add_properties(site_file, props):
-    """Add (or replace) `props` in a Hadoop site file, in place: the rig's conf is the test's own."""
+def edit_properties(site_file, props, remove_prefix=None):
+    """Set `props` in a Hadoop site file and drop names starting with `remove_prefix`, in place."""
     tree = ET.parse(site_file)
     root = tree.getroot()
     for prop in list(root.findall('property')):
-        if prop.findtext('name') in props:
+        name = prop.findtext('name') or ''
+        if name in props or (remove_prefix and name.startswith(remove_prefix)):
             root.remove(prop)
     for name, value in props.items():
         prop = ET.SubElement(root, 'property')
@@ -23,18 +24,25 @@ def add_properties(site_file, props):
     tree.write(site_file, encoding='utf-8', xml_declaration=True)
 
 
+def refresh_superuser_groups(hadoop):
+    hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', user='hdfs', check=True)
+    if hadoop.yarn_enabled:
+        hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
+
+
 @pytest.fixture
-def core_site_restored(hadoop):
-    """Hands the test the rig's core-site.xml and puts the original back (and re-read) after it."""
+def core_site_without_livy(hadoop):
+    """The rig's core-site.xml with no hadoop.proxyuser.livy.* (whatever earlier tests left there),
+    in force; the file as it was is put back, and re-read, afterwards."""
     saved = hadoop.core_site + '.saved'
     shutil.copy2(hadoop.core_site, saved)
     try:
+        edit_properties(hadoop.core_site, {}, remove_prefix='hadoop.proxyuser.livy.')
+        refresh_superuser_groups(hadoop)
         yield hadoop.core_site
     finally:
         os.replace(saved, hadoop.core_site)
-        hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', user='hdfs', check=True)
-        if hadoop.yarn_enabled:
-            hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
+        refresh_superuser_groups(hadoop)
 
 
 def test_webhdfs_lists_the_root(hadoop):
@@ -83,7 +91,7 @@ def test_getconf_reads_the_conf_dir(hadoop):
     assert proc.stdout.strip() == 'supergroup'
 
 
-def test_namenode_rereads_core_site_on_refresh(hadoop, core_site_restored):
+def test_namenode_rereads_core_site_on_refresh(hadoop, core_site_without_livy):
     def impersonate(target):
         return hadoop.webhdfs('GET', '/user', 'GETFILESTATUS', user='livy', doas=target)
 
@@ -91,7 +99,7 @@ def test_namenode_rereads_core_site_on_refresh(hadoop, core_site_restored):
     assert status == 403, body
     assert 'User: livy is not allowed to impersonate shirley' in body['RemoteException']['message']
 
-    add_properties(core_site_restored, {
+    edit_properties(core_site_without_livy, {
         'hadoop.proxyuser.livy.hosts': '127.0.0.1',
         'hadoop.proxyuser.livy.users': 'shirley',
     })
@@ -109,16 +117,35 @@ def test_namenode_rereads_core_site_on_refresh(hadoop, core_site_restored):
     assert 'User: livy is not allowed to impersonate hdfs' in body['RemoteException']['message']
 
 
-def test_resourcemanager_refreshes_superuser_groups(hadoop, core_site_restored):
+def test_resourcemanager_rereads_core_site_on_refresh(hadoop, core_site_without_livy):
     if not hadoop.yarn_enabled:
         pytest.fail('the rig was started without YARN (HADOOP_RIG_YARN=0)')
-    proc = hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn')
-    assert proc.returncode == 0, proc.stderr
+
+    def list_apps_as_shirley():
+        # livy's own identity over RPC, acting for shirley, as Livy submits a user's session.
+        return hadoop.yarn('application', '-list', user='livy', proxy_user='shirley')
+
+    proc = list_apps_as_shirley()
+    assert proc.returncode != 0
+    assert 'User: livy is not allowed to impersonate shirley' in proc.stderr
+
+    edit_properties(core_site_without_livy, {
+        'hadoop.proxyuser.livy.hosts': '127.0.0.1',
+        'hadoop.proxyuser.livy.users': 'shirley',
+    })
+    # The NameNode's refresh is not the ResourceManager's.
+    hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', user='hdfs', check=True)
+    assert list_apps_as_shirley().returncode != 0
 
     # yarn.admin.acl is "yarn hadoop": livy is neither.
     proc = hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='livy')
     assert proc.returncode != 0
-    assert 'livy' in proc.stderr and 'refreshSuperUserGroupsConfiguration' in proc.stderr
+    assert 'User livy doesn\'t have permission to call \'refreshSuperUserGroupsConfiguration\'' in proc.stderr
+
+    hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
+    proc = list_apps_as_shirley()
+    assert proc.returncode == 0, proc.stderr
+    assert 'Total number of applications' in proc.stdout + proc.stderr
 
     with open(os.path.join(hadoop.run_dir, 'logs', 'resourcemanager.log')) as handle:
         audit = [line for line in handle if 'OPERATION=refreshSuperUserGroupsConfiguration' in line]
