@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # Shared by the rig's start and stop scripts (sourced, not run).
 
+# Not under DN_CACHE: that is in root's home, which the daemons' users cannot enter.
+RIG_DEFAULT_RUN_DIR=/var/tmp/datalake-notebooks/run/hadoop
+
 # Daemons in start order; stop goes the other way.
 RIG_DAEMONS=(namenode datanode resourcemanager nodemanager)
 
@@ -8,7 +11,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'hadoop rig: %s\n' "$*" >&2; exit 1; }
 
 rig_run_dir() {
-    local dir=${1:-${DN_CACHE:-$HOME/.cache/datalake-notebooks}/run/hadoop}
+    local dir=${1:-$RIG_DEFAULT_RUN_DIR}
     mkdir -p "$dir"
     (cd "$dir" && pwd)
 }
