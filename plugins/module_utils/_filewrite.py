@@ -54,7 +54,11 @@ def write_text_atomic(module, path, text):
 
 
 def apply_file_attributes(module, path, changed, diff=None):
-    """Apply owner/group/mode from the module's common file args; returns the new changed flag."""
+    """Apply owner/group/mode from the module's common file args; returns the new changed flag.
+
+    `diff`, when given, must be a dict of its own: Ansible records attribute changes in it as
+    dicts (diff['before']['mode']), not in the text diff of file_diff().
+    """
     file_args = module.load_file_common_arguments(module.params, path=path)
     if module.check_mode and not os.path.exists(path):
         # The file would be created; its attributes are part of that change.
@@ -70,3 +74,24 @@ def file_diff(path, before, after):
         'before_header': path if before is not None else '%s (absent)' % path,
         'after_header': path,
     }
+
+
+def finish(module, path, before, after, changed, result):
+    """The common end of a config module: write `after` when it changed (never in check mode),
+    apply file attributes, and add the diff. Returns `result`, updated.
+    """
+    if changed and not module.check_mode:
+        try:
+            backup_file = write_text_atomic(module, path, after)
+        except OSError as exc:
+            module.fail_json(msg='Cannot write %s: %s. The file was not changed.' % (path, exc.strerror or exc),
+                             **result)
+        if backup_file:
+            result['backup_file'] = backup_file
+    attributes_diff = {}
+    result['changed'] = apply_file_attributes(module, path, changed, diff=attributes_diff)
+    if module._diff:
+        result['diff'] = [file_diff(path, before, after)]
+        if attributes_diff:
+            result['diff'].append(attributes_diff)
+    return result

@@ -232,18 +232,7 @@ def main():
     changed = before is None or outcome.changed
     result['properties'] = outcome.values
 
-    if changed and not module.check_mode:
-        backup_file = _filewrite.write_text_atomic(module, path, after)
-        if backup_file:
-            result['backup_file'] = backup_file
-    # Owner/mode changes go in a diff of their own: they are recorded as dicts, not text.
-    attributes_diff = {}
-    result['changed'] = _filewrite.apply_file_attributes(module, path, changed, diff=attributes_diff)
-    if module._diff:
-        result['diff'] = [_filewrite.file_diff(path, before, after)]
-        if attributes_diff:
-            result['diff'].append(attributes_diff)
-    module.exit_json(**result)
+    module.exit_json(**_filewrite.finish(module, path, before, after, changed, result))
 
 
 if __name__ == '__main__':

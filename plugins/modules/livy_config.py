@@ -270,22 +270,7 @@ def main():
         module.warn('%s: %s was set on more than one line; only the last line, the one Livy reads, is'
                     ' kept.' % (path, ', '.join(outcome.collapsed)))
 
-    if changed and not module.check_mode:
-        try:
-            backup_file = _filewrite.write_text_atomic(module, path, after)
-        except OSError as exc:
-            module.fail_json(msg='Cannot write %s: %s. The file was not changed.' % (path, exc.strerror or exc),
-                             **result)
-        if backup_file is not None:
-            result['backup_file'] = backup_file
-    # Owner/mode changes go in a diff of their own: they are recorded as dicts, not text.
-    attributes_diff = {}
-    result['changed'] = _filewrite.apply_file_attributes(module, path, changed, diff=attributes_diff)
-    if module._diff:
-        result['diff'] = [_filewrite.file_diff(path, before, after)]
-        if attributes_diff:
-            result['diff'].append(attributes_diff)
-    module.exit_json(**result)
+    module.exit_json(**_filewrite.finish(module, path, before, after, changed, result))
 
 
 if __name__ == '__main__':
