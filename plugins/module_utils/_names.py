@@ -30,6 +30,9 @@ def name_problem(name):
     if ',' in name:
         # Hadoop's proxy-user lists are comma-separated.
         return 'contains ","'
+    if ':' in name:
+        # HDFS refuses ':' in a path name.
+        return 'contains ":"'
     return None
 
 

@@ -24,6 +24,7 @@ def test_usable_names(name):
     ('nbsp\u00a0x', 'contains whitespace'),
     ('zw\u200bj', 'contains a control character (U+200B)'),
     ('a,b', 'contains ","'),
+    ('a:b', 'contains ":"'),
     (None, 'is not a string'),
     (7, 'is not a string'),
 ])
