@@ -132,7 +132,7 @@ class LivyRig:
         if restart:
             args.append('--restart')
         began = time.monotonic()
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=1800, check=False)
         if proc.returncode != 0:
             pytest.fail('tests/rigs/livy/start exited %d\n%s\n%s\n%s'
                         % (proc.returncode, proc.stdout, proc.stderr[-20000:], self.log_tail()),
@@ -146,7 +146,7 @@ class LivyRig:
         self.start(restart=True)
 
     def stop(self):
-        subprocess.run([os.path.join(RIG_DIR, 'stop'), self.run_dir], capture_output=True, timeout=120)
+        subprocess.run([os.path.join(RIG_DIR, 'stop'), self.run_dir], capture_output=True, timeout=120, check=False)
 
     def job(self, name):
         path = os.path.join(self.run_dir, 'jobs', name + '.py')
@@ -168,7 +168,8 @@ class LivyRig:
         """Run `job` the way the notebook user whose sparkmagic config is in that dir would."""
         env = dict(os.environ, SPARKMAGIC_CONF_DIR=sparkmagic_conf_dir, HOME=sparkmagic_conf_dir)
         proc = subprocess.run([self.env['SPARKMAGIC_PYTHON'], os.path.join(RIG_DIR, 'notebook_client.py'),
-                               job, *args], capture_output=True, text=True, env=env, timeout=1500)
+                               job, *args], capture_output=True, text=True, env=env, timeout=1500,
+                              check=False)
         if proc.returncode != 0:
             pytest.fail('sparkmagic client exited %d\n%s\n%s\n%s'
                         % (proc.returncode, proc.stdout[-5000:], proc.stderr[-10000:], self.log_tail()),
