@@ -18,6 +18,7 @@ spark-submit --proxy-user, and HDFS/YARN check hadoop.proxyuser.livy.* on every 
 import json
 import os
 import re
+import shutil
 import time
 
 import pytest
@@ -103,6 +104,19 @@ def role_applied(livy, hadoop, notebook_dirs):
         # A Python the hdfs and yarn users can run (the suite's own is under root's home, 0700).
         'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3',
     }
+    saved_core_site = hadoop.core_site + '.before-e2e'
+    shutil.copy2(hadoop.core_site, saved_core_site)
+    try:
+        yield from apply_role(livy, notebook_dirs, variables, env)
+    finally:
+        # The Hadoop rig is shared by the whole session: later tests get its proxy-user scope back.
+        os.replace(saved_core_site, hadoop.core_site)
+        hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', user='hdfs', check=True)
+        if livy.on_yarn:
+            hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
+
+
+def apply_role(livy, notebook_dirs, variables, env):
     began = time.monotonic()
     site = run_playbook(os.path.join(REPO_ROOT, 'playbooks', 'site.yml'), extra_vars=variables, env=env)
     assert site.rc == 0, 'playbooks/site.yml failed:\n%s\n%s' % (site.stdout[-20000:], site.stderr[-5000:])
@@ -113,7 +127,7 @@ def role_applied(livy, hadoop, notebook_dirs):
     assert sparkmagic.rc == 0, sparkmagic.stdout[-20000:] + sparkmagic.stderr[-5000:]
     livy.timings['role'] = round(time.monotonic() - began, 1)
     livy.restart()
-    return {user: str(notebook_dirs / 'home' / user / '.sparkmagic') for user in USERS}
+    yield {user: str(notebook_dirs / 'home' / user / '.sparkmagic') for user in USERS}
 
 
 def test_role_renders_sparkmagic_config_with_proxy_user(role_applied, livy):
