@@ -274,7 +274,7 @@ def test_missing_requests_fails_with_missing_required_lib(jupyterhub, tmp_path):
     bare = tmp_path / 'bare'
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(bare)], check=True)
     python = str(bare / 'bin' / 'python')
-    probe = subprocess.run([python, '-c', 'import requests'], capture_output=True)
+    probe = subprocess.run([python, '-c', 'import requests'], capture_output=True, check=False)
     assert probe.returncode != 0, 'the bare virtualenv has requests'
 
     result = failing([task('no requests', jupyterhub.admin_token, jupyterhub.url)],
