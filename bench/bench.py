@@ -23,6 +23,7 @@ import os
 import platform
 import re
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,8 @@ PLOT = REPO / 'docs' / 'benchmarks.png'
 FINDINGS = HERE / 'findings.md'
 BASE = '/user'
 HDFS_SUPERUSER = 'hdfs'
-HUB_CREATE_CHUNK = 500
+# Hadoop's metrics system refreshes what JMX shows every 10 s (its default period).
+JMX_SETTLE = 11
 
 TARGETS = dict(rerun_10k_module_s=3.0, rerun_10k_nn_ops=10, first_10k_module_s=60.0,
                speedup_100=50.0, hub_list_10k_s=5.0)
@@ -218,8 +220,11 @@ class NameNode:
 
         The audit log has one `listStatus` per WebHDFS LISTSTATUS, however many pages the NameNode
         reads to stream the answer (the later pages are read outside the request's audit context);
-        this counter sees every page.
+        this counter sees every page. JMX serves a copy of the counters refreshed at most every
+        JMX_SETTLE seconds, so a read counts only what happened before the NameNode was left quiet
+        that long.
         """
+        time.sleep(JMX_SETTLE)
         answer = self.session.get(self.http + '/jmx', params=dict(qry='Hadoop:service=NameNode,name=NameNodeActivity'),
                                   timeout=60)
         answer.raise_for_status()
@@ -317,10 +322,13 @@ class Bench:
             namenode.reset_base()
             for kind in ('first', 'rerun'):
                 log('hdfs_homedir %s, %d users, %s run %d/%d' % (backend, count, kind, repeat + 1, repeats))
-                mark, pages, load = audit.mark(), namenode.listing_pages(), loadavg()
+                count_pages = kind == 'rerun' and backend == 'webhdfs'
+                pages = namenode.listing_pages() if count_pages else None
+                mark, load = audit.mark(), loadavg()
                 wall, result = self.ansible.run('datalake.notebooks.hdfs_homedir', args, dict(bench_users=users))
                 ops, by_cmd = audit.count(mark)
-                pages = namenode.listing_pages() - pages
+                if count_pages:
+                    pages = namenode.listing_pages() - pages
                 expected = ('created', count) if kind == 'first' else ('unchanged', count)
                 if result.get(expected[0]) != expected[1]:
                     raise BenchError('%s run at %d users: %s=%s, expected %d'
@@ -355,7 +363,7 @@ class Bench:
             for kind in ('first', 'rerun'):
                 log('EMR loop, %d users (%d JVMs), %s run %d/%d'
                     % (count, 2 * count, kind, repeat + 1, self.options.emr_repeats))
-                mark, pages, load = audit.mark(), namenode.listing_pages(), loadavg()
+                mark, load = audit.mark(), loadavg()
                 started = time.monotonic()
                 for user in users:
                     path = '%s/%s' % (BASE, user)
@@ -367,9 +375,8 @@ class Bench:
                             raise BenchError('%s: %s' % (' '.join(argv[1:]), done.stderr.strip()[-500:]))
                 wall = time.monotonic() - started
                 ops, by_cmd = audit.count(mark)
-                pages = namenode.listing_pages() - pages
                 case['runs'][kind].append(dict(wall=round(wall, 3), module=None, requests=2 * count,
-                                               nn_ops=ops, nn_ops_by_cmd=by_cmd, nn_pages=pages, load=load))
+                                               nn_ops=ops, nn_ops_by_cmd=by_cmd, load=load))
             homes = namenode.homes()
             if len(homes) != count:
                 raise BenchError('EMR loop left %d home directories, expected %d' % (len(homes), count))
@@ -535,7 +542,7 @@ def summarize(results):
                        requests=median(s.get('requests') for s in samples),
                        nn_ops=median(s.get('nn_ops') for s in samples),
                        nn_pages=median(s.get('nn_pages') for s in samples),
-                       nn_pages_max=max((s.get('nn_pages') or 0) for s in samples) if 'nn_pages' in samples[0] else None,
+                       nn_pages_max=max((s['nn_pages'] for s in samples if s.get('nn_pages') is not None), default=None),
                        nn_ops_max=max((s.get('nn_ops') or 0) for s in samples) if 'nn_ops' in samples[0] else None)
             reference = emr.get((case['users'], kind))
             if reference and not case['id'].startswith('emr-'):
@@ -706,7 +713,9 @@ def render(results):
         'which reports none, the module\'s client listing the users, timed in the benchmark). *Module requests*',
         'is the module\'s `requests` counter (WebHDFS requests, or `hdfs dfs` commands with the CLI backend;',
         'for the EMR loop, its processes; for the hub, API requests counted in the hub\'s log). *NameNode ops*',
-        'counts the operations in the NameNode\'s audit log during the run, independently of the module.',
+        'counts the operations in the NameNode\'s audit log during the run, independently of the module;',
+        '*Listing pages* is the NameNode\'s own count of directory-listing pages read (JMX `GetListingOps`),',
+        'taken around the WebHDFS re-runs.',
         'The last column divides the EMR loop\'s time by this row\'s, both measured in the same run.',
         '',
         markdown_table(rows),
@@ -853,6 +862,9 @@ def parse_args(argv):
 
 def main(argv=None):
     options = parse_args(sys.argv[1:] if argv is None else argv)
+    # Stopped from outside (kill, or Ctrl-C even when started in the background): still stop the rigs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if options.render:
         print_summary(json.loads(Path(options.render).read_text()))
         return 0
