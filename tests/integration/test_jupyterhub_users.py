@@ -6,11 +6,9 @@ The hub is shared by the session: each test uses names of its own and reads the 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
-import pytest
 
 from playbook import local_play, run_playbook
 
@@ -283,17 +281,3 @@ def test_missing_requests_fails_with_missing_required_lib(jupyterhub, tmp_path):
     out = result.task('no requests')
     assert out['failed'] is True
     assert 'Failed to import the required Python library (requests)' in out['msg']
-
-
-@pytest.mark.skipif(not os.environ.get('DN_SLOW'),
-                    reason='10,000 users: set DN_SLOW=1 (creating them takes the hub about 10 minutes)')
-def test_lists_10000_users(jupyterhub):
-    names = ['bulk-%05d' % number for number in range(10000)]
-    for start in range(0, len(names), 1000):
-        jupyterhub.create_users(names[start:start + 1000])
-
-    result = run([task('read', jupyterhub.readonly_token, jupyterhub.url)])
-
-    assert result.rc == 0, result.stdout + result.stderr
-    assert set(names) <= set(result.task('read')['users'])
-    assert result.task('read')['users'] == jupyterhub.user_names()
