@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
 from playbook import local_play, run_playbook
 
 MODULE = 'datalake.notebooks.jupyterhub_users'
