@@ -6,7 +6,7 @@ spark-submit, on YARN when the Hadoop rig has a NodeManager. The tests run in fi
 
 1. before the role: impersonation off, a job asked for shirley runs as livy; with only Livy switched
    on, HDFS refuses livy acting for shirley ("not allowed to impersonate");
-2. playbooks/site.yml plus the role's sparkmagic task file, then Livy restarted;
+2. playbooks/site.yml (with the role's per-user sparkmagic config), then Livy restarted;
 3. after: shirley's and diego's jobs report their own sc.sparkUser(), write files HDFS lists as
    theirs (and YARN records them as the application user); a job for `hdfs` is refused.
 
@@ -24,7 +24,7 @@ import time
 import pytest
 
 from fixtures_livy import hdfs_owner, yarn_app_user
-from playbook import REPO_ROOT, local_play, run_playbook
+from playbook import REPO_ROOT, run_playbook
 
 USERS = ('shirley', 'diego')
 NOT_ALLOWED = re.compile(r'User: livy is not allowed to impersonate (\w+)')
@@ -69,7 +69,7 @@ def test_before_role_livy_alone_is_refused_by_hdfs(livy, hadoop, notebook_dirs):
 
 @pytest.fixture(scope='module')
 def role_applied(livy, hadoop, notebook_dirs):
-    """playbooks/site.yml against this host, then the per-user sparkmagic configs, then a Livy restart."""
+    """playbooks/site.yml against this host (per-user sparkmagic configs included), then a Livy restart."""
     hadoop_env = {'HADOOP_CONF_DIR': hadoop.conf_dir, 'HADOOP_HOME': hadoop.home,
                   'JAVA_HOME': hadoop.env['JAVA_HOME'],
                   'PATH': os.pathsep.join([os.path.join(hadoop.home, 'bin'), '/usr/bin', '/bin'])}
@@ -90,6 +90,7 @@ def role_applied(livy, hadoop, notebook_dirs):
         'livy_impersonation_hdfs_backend': 'cli',
         'livy_impersonation_backup': False,
         # The per-user sparkmagic config.json (tasks/sparkmagic.yml).
+        'livy_impersonation_sparkmagic_config': True,
         'livy_impersonation_sparkmagic_livy_url': livy.url,
         'livy_impersonation_sparkmagic_home_base': str(notebook_dirs / 'home'),
         'livy_impersonation_sparkmagic_set_owner': False,
@@ -120,11 +121,6 @@ def apply_role(livy, notebook_dirs, variables, env):
     began = time.monotonic()
     site = run_playbook(os.path.join(REPO_ROOT, 'playbooks', 'site.yml'), extra_vars=variables, env=env)
     assert site.rc == 0, 'playbooks/site.yml failed:\n%s\n%s' % (site.stdout[-20000:], site.stderr[-5000:])
-    sparkmagic = run_playbook(local_play([{
-        'name': 'Notebook users get a sparkmagic config carrying proxyUser',
-        'ansible.builtin.include_role': {'name': 'datalake.notebooks.livy_impersonation',
-                                         'tasks_from': 'sparkmagic'}}]), extra_vars=variables, env=env)
-    assert sparkmagic.rc == 0, sparkmagic.stdout[-20000:] + sparkmagic.stderr[-5000:]
     livy.timings['role'] = round(time.monotonic() - began, 1)
     livy.restart()
     yield {user: str(notebook_dirs / 'home' / user / '.sparkmagic') for user in USERS}
