@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-c = get_config()  # noqa: F821  (provided by JupyterHub when it loads this file)
+# get_config is defined by JupyterHub in the namespace it loads this file into.
+c = get_config()  # pylint: disable=undefined-variable  # noqa: F821
 
 c.JupyterHub.bind_url = 'http://:8000'
 c.JupyterHub.hub_bind_url = 'http://127.0.0.1:8081'
