@@ -505,3 +505,29 @@ def property_value(value):
     if isinstance(value, (int, float, str)):
         return str(value)
     raise TypeError('expected a string, number or boolean, got %s' % type(value).__name__)
+
+
+def normalize(properties, state):
+    """(present, absent): present maps key -> string value, absent lists keys; ValueError if unusable."""
+    if state == 'absent':
+        if isinstance(properties, dict):
+            keys = list(properties)
+        elif isinstance(properties, list):
+            keys = properties
+        else:
+            raise ValueError('with state=absent, properties must be a list of keys or a dictionary')
+        for key in keys:
+            if not isinstance(key, str):
+                raise ValueError('key %r is not a string' % (key,))
+        return {}, list(dict.fromkeys(keys))
+    if not isinstance(properties, dict):
+        raise ValueError('with state=present, properties must be a dictionary of keys to values')
+    present = {}
+    for key, value in properties.items():
+        if value is None:
+            raise ValueError('key %s has no value; use state=absent to remove it' % key)
+        try:
+            present[key] = property_value(value)
+        except TypeError as exc:
+            raise ValueError('value of %s: %s' % (key, exc)) from None
+    return present, []

@@ -180,32 +180,6 @@ from ansible_collections.datalake.notebooks.plugins.module_utils import _propfil
 _SECRET_KEY = re.compile(r'password|secret|token$|tokenvalue$', re.IGNORECASE)
 
 
-def desired_properties(properties, state):
-    """(present, absent): present maps key -> string value, absent lists keys; ValueError if unusable."""
-    if state == 'absent':
-        if isinstance(properties, dict):
-            keys = list(properties)
-        elif isinstance(properties, list):
-            keys = properties
-        else:
-            raise ValueError('with state=absent, properties must be a list of keys or a dictionary')
-        for key in keys:
-            if not isinstance(key, str):
-                raise ValueError('key %r is not a string' % (key,))
-        return {}, list(dict.fromkeys(keys))
-    if not isinstance(properties, dict):
-        raise ValueError('with state=present, properties must be a dictionary of keys to values')
-    present = {}
-    for key, value in properties.items():
-        if value is None:
-            raise ValueError('key %s has no value; use state=absent to remove it' % key)
-        try:
-            present[key] = _propfile.property_value(value)
-        except TypeError as exc:
-            raise ValueError('value of %s: %s' % (key, exc))
-    return present, []
-
-
 def hide_secrets(module, values):
     for key, value in values.items():
         if value and _SECRET_KEY.search(key):
@@ -229,7 +203,7 @@ def main():
     result = dict(changed=False, path=path)
 
     try:
-        present, absent = desired_properties(module.params['properties'], state)
+        present, absent = _propfile.normalize(module.params['properties'], state)
     except ValueError as exc:
         module.fail_json(msg='Invalid properties: %s.' % exc, **result)
     ignored = [key for key in list(present) + absent if not key.startswith('livy.')]

@@ -422,3 +422,25 @@ def test_property_value_refuses(value):
 ])
 def test_java_trim(value, expected):
     assert pf.java_trim(value) == expected
+
+
+@pytest.mark.parametrize('properties, state, expected', [
+    ({'livy.a': True, 'livy.b': 8998, 'livy.c': 'x'}, 'present',
+     ({'livy.a': 'true', 'livy.b': '8998', 'livy.c': 'x'}, [])),
+    ({'livy.a': 'ignored', 'livy.b': None}, 'absent', ({}, ['livy.a', 'livy.b'])),
+    (['livy.a', 'livy.a', 'livy.b'], 'absent', ({}, ['livy.a', 'livy.b'])),
+])
+def test_normalize(properties, state, expected):
+    assert pf.normalize(properties, state) == expected
+
+
+@pytest.mark.parametrize('properties, state, message', [
+    (['livy.a'], 'present', 'must be a dictionary'),
+    ({'livy.a': None}, 'present', 'livy.a has no value'),
+    ({'livy.a': [1]}, 'present', 'value of livy.a'),
+    ('livy.a', 'absent', 'must be a list of keys or a dictionary'),
+    ([3], 'absent', 'key 3 is not a string'),
+])
+def test_normalize_refuses(properties, state, message):
+    with pytest.raises(ValueError, match=message):
+        pf.normalize(properties, state)
