@@ -542,6 +542,7 @@ def summarize(results):
                        requests=median(s.get('requests') for s in samples),
                        nn_ops=median(s.get('nn_ops') for s in samples),
                        nn_pages=median(s.get('nn_pages') for s in samples),
+                       load=median(s.get('load') for s in samples),
                        nn_pages_max=max((s['nn_pages'] for s in samples if s.get('nn_pages') is not None), default=None),
                        nn_ops_max=max((s.get('nn_ops') or 0) for s in samples) if 'nn_ops' in samples[0] else None)
             reference = emr.get((case['users'], kind))
@@ -611,7 +612,7 @@ def fmt(value, digits=2):
 
 KIND_LABEL = dict(first='first run', rerun='re-run', list='list')
 HEADER = ('Approach', 'Users', 'Run', 'Runs', 'Wall, via ansible (s)', 'Module time (s)',
-          'Module requests', 'NameNode ops (audit)', 'Listing pages (JMX)', '× faster than EMR loop')
+          'Module requests', 'NameNode ops (audit)', 'Listing pages (JMX)', 'Load', '× faster than EMR loop')
 
 
 def table_cells(row):
@@ -625,7 +626,8 @@ def table_cells(row):
     if row['case'].startswith('emr-'):
         spread += ' (no Ansible)'
     return (row['approach'], format_int(row['users']), KIND_LABEL.get(row['kind'], row['kind']), str(row['n']),
-            spread, fmt(row['module']), fmt(row['requests'], 0), fmt(row['nn_ops'], 0), fmt(row['nn_pages'], 0), speed)
+            spread, fmt(row['module']), fmt(row['requests'], 0), fmt(row['nn_ops'], 0), fmt(row['nn_pages'], 0),
+            fmt(row.get('load'), 1), speed)
 
 
 def format_text_table(cases):
@@ -715,7 +717,7 @@ def render(results):
         'for the EMR loop, its processes; for the hub, API requests counted in the hub\'s log). *NameNode ops*',
         'counts the operations in the NameNode\'s audit log during the run, independently of the module;',
         '*Listing pages* is the NameNode\'s own count of directory-listing pages read (JMX `GetListingOps`),',
-        'taken around the WebHDFS re-runs.',
+        'taken around the WebHDFS re-runs. *Load* is the 1-minute load average when the runs started.',
         'The last column divides the EMR loop\'s time by this row\'s, both measured in the same run.',
         '',
         markdown_table(rows),
@@ -742,9 +744,13 @@ def render(results):
         '- The EMR loop does not get faster on a re-run: `-mkdir -p` and `-chmod` start their JVMs anyway.',
     ]
     if emr:
-        lines.append('- The EMR loop was measured at %s users (%d JVMs per pass, %d pass(es) of first run and re-run);'
-                     ' the plot extends it linearly, as it grows: one pair of processes per user.'
-                     % (format_int(emr['users']), 2 * emr['users'], len(emr['runs']['first'])))
+        passes = len(emr['runs']['first'])
+        lines.append(textwrap.fill(
+            '- The EMR loop was measured at %s users, %s of a first run and a re-run (%d JVMs each, one'
+            ' after the other); in the plot its dashed lines extend it linearly, as it grows: one pair of'
+            ' processes per user. Dotted lines are the module\'s own time.'
+            % (format_int(emr['users']), 'one pass' if passes == 1 else '%d passes' % passes, 2 * emr['users']),
+            width=100, subsequent_indent='  '))
     lines += [
         '- The CLI backend is bounded by JVM start-ups as well: one `-ls`, one `-mkdir -p` for all new',
         '  homes, then one `-chown` per user (FsShell takes one owner per call), 8 at a time.',
@@ -793,12 +799,12 @@ def render(results):
          % (', '.join('`%s`' % case for case in supplement['cases']), supplement['command'],
             supplement.get('started', '?'), supplement.get('finished', '?'), supplement.get('load_before', '?'),
             supplement.get('load_after', '?')) for supplement in results.get('supplements', [])] + [
-        '',
-        'Settings of this run: %d run(s) of each WebHDFS case, %d of the CLI case, %d of the EMR loop, '
-        '%d of the hub listing; users named `nbuser00000`, `nbuser00001`, ...; `hdfs_homedir` defaults'
-        ' (mode `0750`, 8 workers).'
-        % (options.get('repeats', 0), options.get('cli_repeats', 0), options.get('emr_repeats', 0),
-           options.get('repeats', 0)),
+        textwrap.fill(
+            'Settings of this run: %d run(s) of each WebHDFS case, %d of the CLI case, %d of the EMR loop, '
+            '%d of the hub listing; users named `nbuser00000`, `nbuser00001`, ...; `hdfs_homedir` defaults'
+            ' (mode `0750`, 8 workers). Each first run starts from an empty `/user`; its re-run follows it.'
+            % (options.get('repeats', 0), options.get('cli_repeats', 0), options.get('emr_repeats', 0),
+               options.get('repeats', 0)), width=100),
         '',
     ]
     DOC.write_text('\n'.join(lines))
