@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark of hdfs_homedir and jupyterhub_users against the EMR guide's per-user loop.
 
 Run it through bench/run, which prepares the virtualenv and the collection. Every case drives the
@@ -75,7 +74,7 @@ def read_env_file(path):
         line = line.strip()
         if not line or line.startswith('#') or '=' not in line:
             continue
-        key, _, value = line.partition('=')
+        key, dummy, value = line.partition('=')
         values[key] = shlex.split(value)[0] if value else ''
     return values
 
@@ -254,7 +253,7 @@ class Ansible:
                        ANSIBLE_INVENTORY_UNPARSED_WARNING='False', ANSIBLE_DEPRECATION_WARNINGS='False',
                        **(env or {}))
         started = time.monotonic()
-        process = subprocess.run(command, capture_output=True, text=True, env=environ)
+        process = subprocess.run(command, capture_output=True, text=True, env=environ, check=False)
         wall = time.monotonic() - started
         for line in process.stdout.splitlines():
             status, sep, body = line.partition(' => ')
@@ -344,7 +343,7 @@ class Bench:
         namenode = NameNode(self.hadoop.env['NAMENODE_HTTP'])
         namenode.reset_base()
         args = dict(users='{{ bench_users }}', namenode_url=self.hadoop.env['NAMENODE_HTTP'], hdfs_user=HDFS_SUPERUSER)
-        for _ in range(2):
+        for dummy in range(2):
             self.ansible.run('datalake.notebooks.hdfs_homedir', args, dict(bench_users=user_names(1000)))
         subprocess.run([self.hadoop.hdfs, 'dfs', '-ls', BASE], env=self.hadoop.client_env(),
                        stdout=subprocess.DEVNULL, check=True)
@@ -370,7 +369,7 @@ class Bench:
                     for argv in ([self.hadoop.hdfs, 'dfs', '-mkdir', '-p', path],
                                  [self.hadoop.hdfs, 'dfs', '-chmod', '777', path]):
                         done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                              text=True)
+                                              text=True, check=False)
                         if done.returncode != 0:
                             raise BenchError('%s: %s' % (' '.join(argv[1:]), done.stderr.strip()[-500:]))
                 wall = time.monotonic() - started
@@ -504,9 +503,9 @@ def machine():
         system = re.search(r'PRETTY_NAME="([^"]*)"', Path('/etc/os-release').read_text()).group(1)
     except (OSError, AttributeError):
         pass
-    java = subprocess.run(['java', '-version'], capture_output=True, text=True).stderr.splitlines()
+    java = subprocess.run(['java', '-version'], capture_output=True, text=True, check=False).stderr.splitlines()
     ansible = subprocess.run([str(Path(sys.executable).parent / 'ansible'), '--version'],
-                             capture_output=True, text=True).stdout.splitlines()
+                             capture_output=True, text=True, check=False).stdout.splitlines()
     return dict(cpu=cpu, cores=os.cpu_count(), memory=memory, os=system, kernel=platform.release(),
                 python=platform.python_version(), java=java[0] if java else '',
                 ansible=ansible[0] if ansible else '',
@@ -637,7 +636,7 @@ def format_text_table(cases):
 
 
 def markdown_table(rows):
-    lines = ['| ' + ' | '.join(HEADER) + ' |', '|' + '|'.join('---' for _ in HEADER) + '|']
+    lines = ['| ' + ' | '.join(HEADER) + ' |', '|' + '---|' * len(HEADER)]
     lines += ['| ' + ' | '.join(table_cells(row)) + ' |' for row in rows]
     return '\n'.join(lines)
 
@@ -672,10 +671,9 @@ def plot(results, rows, path):
             # Two JVMs a user, one after the other: the loop's time grows linearly with users.
             per_user = points[0][1] / points[0][0]
             xs_line = [min(sizes + xs), max(sizes + xs)]
+            run_name = key[1].replace('rerun', 're-run').replace('first', 'first run')
             axes.plot(xs_line, [per_user * x for x in xs_line], color=color, linestyle='--', linewidth=1,
-                      label='EMR loop, %s, extrapolated (%.1f s a user)' % (key[1].replace('rerun', 're-run')
-                                                                           .replace('first', 'first run'),
-                                                                           per_user))
+                      label='EMR loop, %s, extrapolated (%.1f s a user)' % (run_name, per_user))
     axes.set_xscale('log')
     axes.set_yscale('log')
     axes.set_xlabel('users')
@@ -826,7 +824,7 @@ def print_summary(results):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog='bench/run', description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(prog='bench/run', description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--quick', action='store_true',
                         help='one run each, 100 and 1,000 users, EMR loop and CLI at 20 users, 1,000 hub users')
     parser.add_argument('--repeats', type=int, help='runs of each WebHDFS and hub case (default 3)')

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run hdfs_homedir's WebHDFS code in this process, for a profiler to look at.
 
     py-spy record --format raw -o stacks.txt -- \\
@@ -46,7 +45,7 @@ def summarize(path, top=25):
     total = collections.Counter()
     samples = 0
     for line in open(path):
-        stack, _, count = line.rstrip('\n').rpartition(' ')
+        stack, dummy, count = line.rstrip('\n').rpartition(' ')
         count = int(count)
         frames = stack.split(';')
         samples += count
@@ -63,7 +62,7 @@ def summarize(path, top=25):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('namenode_url', nargs='?')
     parser.add_argument('users', nargs='?', type=int, default=10000)
     parser.add_argument('--base', default='/profile')
