@@ -149,3 +149,21 @@ def test_emr_configurations_playbook_needs_hosts(tmp_path):
     assert run.rc != 0
     assert 'Set livy_impersonation_proxyuser_hosts' in run.stdout
     assert not out.exists()
+
+
+def test_sparkmagic_config_per_user(conf_dir, tmp_path):
+    homes = tmp_path / 'home'
+    variables = role_vars(conf_dir, livy_impersonation_sparkmagic_config=True,
+                          livy_impersonation_sparkmagic_home_base=str(homes),
+                          livy_impersonation_sparkmagic_set_owner=False)
+    run = run_playbook(role_play(), extra_vars=variables)
+    assert run.rc == 0, run.stdout[-5000:] + run.stderr
+    for user in ('diego', 'shirley'):
+        path = homes / user / '.sparkmagic' / 'config.json'
+        config = json.loads(path.read_text())
+        assert config['session_configs']['proxyUser'] == user
+        # Without a URL, Livy on this host's FQDN, port 8998.
+        assert config['kernel_python_credentials']['url'].endswith(':8998')
+        assert oct(path.stat().st_mode & 0o777) == '0o600'
+    again = run_playbook(role_play(), extra_vars=variables)
+    assert again.rc == 0 and again.changed == 0, again.stdout[-5000:]
