@@ -751,7 +751,7 @@ def render(results):
             width=100, subsequent_indent='  '))
     lines += [
         '- The CLI backend is bounded by JVM start-ups as well: one `-ls`, one `-mkdir -p` for all new',
-        '  homes, then one `-chown` per user (FsShell takes one owner per call), 8 at a time.',
+        '  homes, then one `-chown` per user (FsShell takes one owner per call), one per CPU at a time.',
         '- At 100 and 1,000 users the wall time is mostly Ansible\'s own start-up (module time is a',
         '  fraction of it); it is counted because that is what an operator waits for.',
         textwrap.fill('- This machine is shared: other engineers\' test suites (more Hadoop rigs, JVM builds) were'
@@ -800,7 +800,7 @@ def render(results):
         textwrap.fill(
             'Settings of this run: %d run(s) of each WebHDFS case, %d of the CLI case, %d of the EMR loop, '
             '%d of the hub listing; users named `nbuser00000`, `nbuser00001`, ...; `hdfs_homedir` defaults'
-            ' (mode `0750`, 8 workers). Each first run starts from an empty `/user`; its re-run follows it.'
+            ' (mode `0750`, 16 WebHDFS workers). Each first run starts from an empty `/user`; its re-run follows it.'
             % (options.get('repeats', 0), options.get('cli_repeats', 0), options.get('emr_repeats', 0),
                options.get('repeats', 0)), width=100),
         '',

@@ -7,7 +7,7 @@
 Creates USERS homes under BASE (a first run), runs again (a re-run), prints both times and request
 counts, then deletes BASE. Needs the collection on PYTHONPATH, as bench/run sets it up. The module
 itself runs inside AnsiballZ, where a profiler is harder to attach; this is the same plan and
-backend code with the module's defaults (mode 0750, 8 workers, owner = each user).
+backend code as the module runs it (mode 0750, owner = each user), with 8 workers.
 """
 
 from __future__ import annotations
