@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
 import pytest
-
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.datalake.notebooks.plugins.modules import hadoop_config
 
@@ -26,14 +23,10 @@ def site(tmp_path):
 
 
 @pytest.fixture
-def run(capsys):
-    """Run the module with `args`; returns its result dict (failed or not)."""
+def run(run_module):
+    """Run hadoop_config with `args`; returns its result dict (failed or not)."""
     def runner(args, check=False, diff=False):
-        args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                hadoop_config.main()
-        return json.loads(capsys.readouterr().out)
+        return run_module(hadoop_config, args, check=check, diff=diff)
     return runner
 
 

@@ -10,8 +10,6 @@ import tempfile
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.datalake.notebooks.plugins.modules import livy_config
 
 TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'livy.conf.template')
@@ -27,14 +25,10 @@ def conf(tmp_path):
 
 
 @pytest.fixture
-def run(capsys):
-    """Run the module with `args`; returns its result dict (failed or not)."""
+def run(run_module):
+    """Run livy_config with `args`; returns its result dict (failed or not)."""
     def runner(args, check=False, diff=False):
-        args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                livy_config.main()
-        return json.loads(capsys.readouterr().out)
+        return run_module(livy_config, args, check=check, diff=diff)
     return runner
 
 
