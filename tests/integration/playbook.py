@@ -106,3 +106,29 @@ def run_playbook(plays, *, check=False, diff=False, extra_vars=None, inventory=N
 def local_play(tasks, **play):
     """One play against localhost with the given tasks."""
     return [dict({'name': 'test', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}, **play)]
+
+
+# check, apply, check again (must report no change), apply again (no change).
+FOUR_WAYS = (('check', True), ('apply', False), ('check again', True), ('apply again', False))
+
+
+def file_task_four_ways(module, path, env=None, **args):
+    """Run `module` on the file `path` the four ways; returns the four results and the file bytes after each."""
+    results, contents = [], []
+    for step, check in FOUR_WAYS:
+        task = {'name': step, module: dict({'path': str(path)}, **args)}
+        run = run_playbook(local_play([task]), check=check, diff=True, env=env)
+        assert run.rc == 0, run.stdout + run.stderr
+        results.append(run.task(step))
+        contents.append(path.read_bytes() if path.exists() else None)
+    return results, contents
+
+
+def file_task_failing(module, path, env=None, **args):
+    """Run `module` on the file `path`, expecting it to fail; returns the failed result."""
+    task = {'name': 'fails', module: dict({'path': str(path)}, **args), 'ignore_errors': True}
+    run = run_playbook(local_play([task]), env=env)
+    assert run.rc == 0, run.stdout + run.stderr
+    result = run.task('fails')
+    assert result['failed'] is True
+    return result

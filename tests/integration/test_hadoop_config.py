@@ -14,11 +14,10 @@ import xml.dom.minidom
 
 import pytest
 
-from playbook import REPO_ROOT, local_play, run_playbook
+from playbook import REPO_ROOT, file_task_failing, file_task_four_ways
 
 MODULE = 'datalake.notebooks.hadoop_config'
 FIXTURES = os.path.join(REPO_ROOT, 'tests', 'unit', 'fixtures', 'hadoop_xml')
-STEPS = (('check', True), ('apply', False), ('check again', True), ('apply again', False))
 # The module needs only the standard library: run it with the system Python, as on a managed node
 # (Debian's python3), and fall back to the suite's own interpreter elsewhere.
 ENV = {'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable}
@@ -44,24 +43,11 @@ def site_properties(path):
 
 
 def four_ways(path, **args):
-    """Run the task four ways; returns the four results and the file bytes after each run."""
-    results, contents = [], []
-    for step, check in STEPS:
-        task = {'name': step, MODULE: dict({'path': str(path)}, **args)}
-        run = run_playbook(local_play([task]), check=check, diff=True, env=ENV)
-        assert run.rc == 0, run.stdout + run.stderr
-        results.append(run.task(step))
-        contents.append(path.read_bytes() if path.exists() else None)
-    return results, contents
+    return file_task_four_ways(MODULE, path, env=ENV, **args)
 
 
 def run_failing(path, **args):
-    task = {'name': 'fails', MODULE: dict({'path': str(path)}, **args), 'ignore_errors': True}
-    run = run_playbook(local_play([task]), env=ENV)
-    assert run.rc == 0, run.stdout + run.stderr
-    result = run.task('fails')
-    assert result['failed'] is True
-    return result
+    return file_task_failing(MODULE, path, env=ENV, **args)
 
 
 @pytest.fixture
