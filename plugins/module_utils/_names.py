@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import unicodedata
 
+# What Hadoop's AccessControlList and MachineList read as "everything" when it stands alone.
+WILDCARD = '*'
+
 
 def name_problem(name):
     """Why `name` cannot be a notebook user (it becomes /user/<name> and a proxy-user entry), or None."""
@@ -33,6 +36,16 @@ def name_problem(name):
     if ':' in name:
         # HDFS refuses ':' in a path name.
         return 'contains ":"'
+    if name == WILDCARD:
+        # Alone in hadoop.proxyuser.<livy>.users, "*" is AccessControlList's "every user".
+        return 'is "*", which Hadoop reads as "every user"'
+    if '${' in name:
+        # Configuration.substituteVars expands ${...} in proxy-user values (${user.name} is the
+        # NameNode's own OS user); even an unclosed "${" can pair with a later name's "}".
+        return 'contains "${", which Hadoop expands as a variable'
+    if name.startswith('-'):
+        # hdfs dfs (-chown OWNER:GROUP), useradd and other tools would read it as an option.
+        return 'starts with "-", which commands read as an option'
     return None
 
 

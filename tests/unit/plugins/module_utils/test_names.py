@@ -7,7 +7,9 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
 )
 
 
-@pytest.mark.parametrize('name', ['shirley', 'diego', 'jo.doe', 'a-b_c', 'user@REALM', 'émile', '123'])
+@pytest.mark.parametrize('name', ['shirley', 'diego', 'jo.doe', 'a-b_c', 'user@REALM', 'émile', '123',
+                                  # Only "*" alone and "${" are special to Hadoop's parsers.
+                                  'a*b', '$x', 'a$', '{x}', 'x-'])
 def test_usable_names(name):
     assert name_problem(name) is None
 
@@ -25,6 +27,14 @@ def test_usable_names(name):
     ('zw\u200bj', 'contains a control character (U+200B)'),
     ('a,b', 'contains ","'),
     ('a:b', 'contains ":"'),
+    # Hadoop reads these specially in hadoop.proxyuser.<livy>.users (AccessControlList,
+    # Configuration.substituteVars); hdfs dfs reads a leading "-" as an option.
+    ('*', 'is "*", which Hadoop reads as "every user"'),
+    ('${user.name}', 'contains "${", which Hadoop expands as a variable'),
+    ('${env.X-', 'contains "${", which Hadoop expands as a variable'),
+    ('a${b}', 'contains "${", which Hadoop expands as a variable'),
+    ('-rf', 'starts with "-", which commands read as an option'),
+    ('-', 'starts with "-", which commands read as an option'),
     (None, 'is not a string'),
     (7, 'is not a string'),
 ])
