@@ -105,6 +105,9 @@ def role_applied(livy, hadoop, notebook_dirs):
         # A Python the hdfs and yarn users can run (the suite's own is under root's home, 0700).
         'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3',
     }
+    # The users' homes exist, as on a hub host; the role writes only inside them.
+    for user in USERS:
+        (notebook_dirs / 'home' / user).mkdir(parents=True, exist_ok=True)
     saved_core_site = hadoop.core_site + '.before-e2e'
     shutil.copy2(hadoop.core_site, saved_core_site)
     try:

@@ -6,7 +6,9 @@ nothing, that check mode writes nothing, and that refused settings leave the fil
 
 import json
 import os
+import pwd
 import shutil
+import subprocess
 
 import pytest
 
@@ -99,7 +101,7 @@ def test_service_accounts_refused_and_files_untouched(conf_dir, user):
     before = snapshot(conf_dir)
     run = run_playbook(role_play(), extra_vars=role_vars(conf_dir, livy_impersonation_users=['shirley', user]))
     assert run.rc != 0
-    assert 'proxyuser_users must not contain %s' % user in run.stdout
+    assert 'the notebook users must not contain %s' % user in run.stdout
     assert snapshot(conf_dir) == before
 
 
@@ -153,6 +155,8 @@ def test_emr_configurations_playbook_needs_hosts(tmp_path):
 
 def test_sparkmagic_config_per_user(conf_dir, tmp_path):
     homes = tmp_path / 'home'
+    for user in ('diego', 'shirley'):
+        (homes / user).mkdir(parents=True)
     variables = role_vars(conf_dir, livy_impersonation_sparkmagic_config=True,
                           livy_impersonation_sparkmagic_home_base=str(homes),
                           livy_impersonation_sparkmagic_set_owner=False)
@@ -167,3 +171,80 @@ def test_sparkmagic_config_per_user(conf_dir, tmp_path):
         assert oct(path.stat().st_mode & 0o777) == '0o600'
     again = run_playbook(role_play(), extra_vars=variables)
     assert again.rc == 0 and again.changed == 0, again.stdout[-5000:]
+
+
+def _useradd(name, home):
+    subprocess.run(['userdel', name], capture_output=True, check=False)
+    subprocess.run(['useradd', '--shell', '/usr/sbin/nologin', '--no-create-home', '--home-dir', home, name],
+                   check=True, capture_output=True)
+
+
+def _user_exists(name):
+    return subprocess.run(['getent', 'passwd', name], capture_output=True, check=False).returncode == 0
+
+
+def test_symlink_in_a_users_home_is_not_followed(conf_dir, tmp_path):
+    """A notebook user who points ~/.sparkmagic at a system directory gets nothing changed there."""
+    homes, victim = tmp_path / 'home', tmp_path / 'etc-like'
+    victim.mkdir(mode=0o755)
+    (victim / 'passwd').write_text('root:x:0:0::/root:/bin/sh\n')
+    users = ['dnrole-alice', 'dnrole-mallory']
+    try:
+        for user in users:
+            _useradd(user, str(homes / user))
+            (homes / user).mkdir(parents=True)
+            entry = pwd.getpwnam(user)
+            os.chown(homes / user, entry.pw_uid, entry.pw_gid)
+        os.symlink(str(victim), str(homes / 'dnrole-mallory' / '.sparkmagic'))
+        before = [(os.lstat(path).st_uid, os.lstat(path).st_mode, os.lstat(path).st_ino)
+                  for path in (victim, victim / 'passwd')]
+        variables = role_vars(conf_dir, livy_impersonation_users=users, livy_impersonation_sparkmagic_config=True,
+                              livy_impersonation_sparkmagic_home_base=str(homes))
+        run = run_playbook(role_play(), extra_vars=variables)
+        assert run.rc == 0, run.stdout[-5000:] + run.stderr
+        after = [(os.lstat(path).st_uid, os.lstat(path).st_mode, os.lstat(path).st_ino)
+                 for path in (victim, victim / 'passwd')]
+        assert after == before, 'the link target was chowned or chmodded'
+        assert sorted(os.listdir(victim)) == ['passwd']
+        result = run.task('Each notebook user\'s sparkmagic sessions run as that user (config.json)')
+        assert [entry['user'] for entry in result['refused']] == ['dnrole-mallory']
+        alice = homes / 'dnrole-alice' / '.sparkmagic' / 'config.json'
+        assert alice.stat().st_uid == pwd.getpwnam('dnrole-alice').pw_uid
+    finally:
+        for user in users:
+            subprocess.run(['userdel', user], capture_output=True, check=False)
+
+
+def test_refused_user_is_never_created(conf_dir):
+    """Accounts are made only after every check: a refused name stops the run before any useradd."""
+    for user in ('dnrole-new', 'dnrole-super'):
+        subprocess.run(['userdel', user], capture_output=True, check=False)
+    before = snapshot(conf_dir)
+    variables = role_vars(conf_dir, livy_impersonation_users=['dnrole-new', 'dnrole-super'],
+                          livy_impersonation_hdfs_superuser='dnrole-super',
+                          livy_impersonation_create_os_users=True)
+    try:
+        run = run_playbook(role_play(), extra_vars=variables)
+        assert run.rc != 0
+        assert 'must not contain dnrole-super' in run.stdout
+        assert not _user_exists('dnrole-new') and not _user_exists('dnrole-super')
+        assert snapshot(conf_dir) == before
+    finally:
+        for user in ('dnrole-new', 'dnrole-super'):
+            subprocess.run(['userdel', user], capture_output=True, check=False)
+
+
+def test_refused_declared_hub_user_is_never_created(conf_dir, jupyterhub):
+    """A declared hub user that may not be impersonated is refused before the hub is asked to create anyone."""
+    jupyterhub.delete_users(['dnrole-declared', 'mapred'])
+    variables = role_vars(conf_dir, livy_impersonation_users=[],
+                          livy_impersonation_jupyterhub_url=jupyterhub.url,
+                          livy_impersonation_jupyterhub_api_token=jupyterhub.admin_token,
+                          livy_impersonation_jupyterhub_declared_users=['dnrole-declared', 'mapred'])
+    before = snapshot(conf_dir)
+    run = run_playbook(role_play(), extra_vars=variables)
+    assert run.rc != 0
+    assert 'must not contain mapred' in run.stdout
+    names = jupyterhub.user_names()
+    assert 'dnrole-declared' not in names and 'mapred' not in names
+    assert snapshot(conf_dir) == before
