@@ -59,7 +59,7 @@ def invalid_names(names):
     return problems
 
 
-def describe_invalid_names(option, problems):
+def describe_invalid_names(option, problems, kind='user'):
     """One error message naming the option and every offender."""
-    return 'Invalid user name(s) in %s: %s.' % (
-        option, '; '.join('%r %s' % (name, reason) for name, reason in problems))
+    return 'Invalid %s name(s) in %s: %s.' % (
+        kind, option, '; '.join('%r %s' % (name, reason) for name, reason in problems))
