@@ -48,6 +48,84 @@ def parse_site_xml(text):
     return properties
 
 
+# Keys Hadoop still accepts under an old name (HdfsConfiguration's deprecations), by new name.
+_DEPRECATED_NAMES = {'dfs.permissions.supergroup': 'dfs.permissions.superusergroup'}
+SUPERUSERGROUP_KEY = 'dfs.permissions.superusergroup'
+DEFAULT_SUPERUSERGROUP = 'supergroup'
+
+
+def load_site_properties(texts):
+    """{name: raw value} as Hadoop 3.3.6's Configuration loads these *-site.xml texts, in order.
+
+    Configuration.Parser and loadProperty: a <property> is read wherever it is, its name from
+    <name> (trimmed) or the name attribute, its value from <value> (not trimmed) or the value
+    attribute; an empty <value> leaves the property as it was; a later value replaces an earlier
+    one unless the property was final (<final>true</final> or final="true", exactly "true"),
+    which it stays across the later texts too. Deprecated names set the new one. XInclude is not
+    followed.
+    """
+    properties = {}
+    finals = set()
+    for text in texts:
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError as exc:
+            raise HadoopSiteError('not well-formed XML: %s' % exc)
+        for prop in root.iter('property'):
+            name = prop.get('name')
+            value = prop.get('value')
+            final = prop.get('final') == 'true'
+            for child in prop:
+                token = ''.join(child.itertext())
+                if child.tag == 'name' and token:
+                    name = token.strip()
+                elif child.tag == 'value' and token:
+                    value = token
+                elif child.tag == 'final':
+                    final = token == 'true'
+            if name is None:
+                continue
+            name = _DEPRECATED_NAMES.get(name, name)
+            if value is not None and name not in finals:
+                properties[name] = value
+            if final:
+                finals.add(name)
+    return properties
+
+
+def _read_text(path):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        raise HadoopSiteError('cannot read %s: %s' % (path, exc))
+
+
+def hdfs_superusergroup(hdfs_site_path, core_site_path=None):
+    """The HDFS superuser group (dfs.permissions.superusergroup) the NameNode reads from these files.
+
+    The NameNode loads core-site.xml, then hdfs-site.xml; `core_site_path` None reads only
+    hdfs-site.xml. A missing file counts as empty, as in Hadoop; the default is "supergroup".
+    ${...} references to other properties of the files are expanded. Surrounding whitespace is
+    removed: the NameNode would compare the raw value, which then names no group at all, so the
+    stripped name is the one to keep out of proxy-user groups. Raises HadoopSiteError.
+    """
+    texts = []
+    for path in (core_site_path, hdfs_site_path):
+        if path is None or not os.path.exists(path):
+            continue
+        data = _read_text(path)
+        try:
+            load_site_properties([data])
+        except HadoopSiteError as exc:
+            raise HadoopSiteError('%s: %s' % (path, exc))
+        texts.append(data)
+    properties = load_site_properties(texts)
+    value = expand(properties, properties.get(SUPERUSERGROUP_KEY, '')).strip()
+    # A blank value names no group at all; keeping "supergroup" out as well costs nothing.
+    return value or DEFAULT_SUPERUSERGROUP
+
+
 def read_site_xml(path):
     """parse_site_xml of the file at `path`; {} when the file does not exist."""
     try:

@@ -7,6 +7,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_site impo
     address_to_url,
     expand,
     find_conf_dir,
+    hdfs_superusergroup,
     namenode_addresses,
     namenode_urls,
     parse_site_xml,
@@ -122,3 +123,68 @@ def test_conf_dir_search_order(tmp_path):
 def test_explicit_conf_dir_without_hdfs_site_is_an_error(tmp_path):
     with pytest.raises(HadoopSiteError, match='no hdfs-site.xml in %s' % tmp_path):
         find_conf_dir(str(tmp_path))
+
+
+SITE = '<?xml version="1.0"?>\n<configuration>\n%s</configuration>\n'
+
+
+def write(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_text(SITE % body)
+    return str(path)
+
+
+@pytest.mark.parametrize('body, group', [
+    ('', 'supergroup'),
+    ('<property><name>dfs.replication</name><value>1</value></property>', 'supergroup'),
+    ('<property><name>dfs.permissions.superusergroup</name><value>hadoop</value></property>', 'hadoop'),
+    # The last value wins ...
+    ('<property><name>dfs.permissions.superusergroup</name><value>a</value></property>'
+     '<property><name>dfs.permissions.superusergroup</name><value>b</value></property>', 'b'),
+    # ... unless an earlier one is final ("true" exactly, element or attribute) ...
+    ('<property><name>dfs.permissions.superusergroup</name><value>a</value><final>true</final></property>'
+     '<property><name>dfs.permissions.superusergroup</name><value>b</value></property>', 'a'),
+    ('<property name="dfs.permissions.superusergroup" value="a" final="true"/>'
+     '<property><name>dfs.permissions.superusergroup</name><value>b</value></property>', 'a'),
+    ('<property><name>dfs.permissions.superusergroup</name><value>a</value><final>TRUE</final></property>'
+     '<property><name>dfs.permissions.superusergroup</name><value>b</value></property>', 'b'),
+    # ... and an empty value is skipped, leaving the earlier one.
+    ('<property><name>dfs.permissions.superusergroup</name><value>a</value></property>'
+     '<property><name>dfs.permissions.superusergroup</name><value></value></property>', 'a'),
+    ('<property><name>dfs.permissions.superusergroup</name><value/></property>', 'supergroup'),
+    # A final property with no value still stops later values.
+    ('<property><name>dfs.permissions.superusergroup</name><final>true</final></property>'
+     '<property><name>dfs.permissions.superusergroup</name><value>b</value></property>', 'supergroup'),
+    # Names are trimmed; the old name is still read; ${...} is expanded from the file.
+    ('<property><name> dfs.permissions.superusergroup\n</name><value>hadoop</value></property>', 'hadoop'),
+    ('<property><name>dfs.permissions.supergroup</name><value>old</value></property>', 'old'),
+    ('<property><name>my.admins</name><value>admins</value></property>'
+     '<property><name>dfs.permissions.superusergroup</name><value>${my.admins}</value></property>', 'admins'),
+    ('<property><name>dfs.permissions.superusergroup</name><value> hadoop </value></property>', 'hadoop'),
+    ('<property><name>dfs.permissions.superusergroup</name><value>  </value></property>', 'supergroup'),
+    ('<property><name>dfs.permissions.superusergroup</name><value>ha<!-- x -->doop</value></property>', 'hadoop'),
+])
+def test_hdfs_superusergroup_follows_hadoop_configuration_rules(tmp_path, body, group):
+    assert hdfs_superusergroup(write(tmp_path, 'hdfs-site.xml', body)) == group
+
+
+def test_hdfs_superusergroup_core_site_first_and_its_finals_hold(tmp_path):
+    hdfs_site = write(tmp_path, 'hdfs-site.xml',
+                      '<property><name>dfs.permissions.superusergroup</name><value>h</value></property>')
+    plain = write(tmp_path, 'core-site.xml',
+                  '<property><name>dfs.permissions.superusergroup</name><value>c</value></property>')
+    assert hdfs_superusergroup(hdfs_site, plain) == 'h'
+    final = write(tmp_path, 'core-final.xml', '<property><name>dfs.permissions.superusergroup</name>'
+                                               '<value>c</value><final>true</final></property>')
+    assert hdfs_superusergroup(hdfs_site, final) == 'c'
+
+
+def test_hdfs_superusergroup_missing_file_is_the_default(tmp_path):
+    assert hdfs_superusergroup(str(tmp_path / 'hdfs-site.xml')) == 'supergroup'
+
+
+def test_hdfs_superusergroup_broken_xml_names_the_file(tmp_path):
+    path = tmp_path / 'hdfs-site.xml'
+    path.write_text('<configuration><property>')
+    with pytest.raises(HadoopSiteError, match='%s: not well-formed XML' % path):
+        hdfs_superusergroup(str(path))
