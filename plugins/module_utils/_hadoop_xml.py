@@ -11,10 +11,13 @@ quoting and whitespace change), so the file is parsed with expat only to learn w
 <property> and each of its children starts and ends; edits replace those byte spans of the
 original text, and everything outside them is copied unchanged.
 
-Values are read the way Hadoop's Configuration parser reads them: the name is trimmed, the value
-is taken as written, a property is final only when <final> is exactly "true", the short form
-<property name="..." value="..." final="..."/> counts as well, and within one file a later
-definition of a name replaces an earlier one unless an earlier one was final.
+Values are read the way Hadoop 3.3.6's Configuration parser reads them (Configuration.Parser and
+loadProperty): the name is trimmed, the value is taken as written, a property is final only when
+<final> is exactly "true", the short form <property name="..." value="..." final="..."/> counts as
+well. An empty <value></value> leaves the value unset (Parser.handleEndElement keeps it only when
+its text is not empty; loadProperty skips a null value) while value="" in the short form is an
+empty value. Within one file a later definition of a name replaces an earlier one unless an
+earlier one was final; a final definition without a value still locks the name.
 """
 
 from __future__ import annotations
@@ -23,13 +26,23 @@ import codecs
 import re
 import xml.parsers.expat
 
+from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
+
+_SENSITIVE_KEYS_PROPERTY = _sensitive.SENSITIVE_KEYS_PROPERTY
+
 DEFAULT_PROPERTY_INDENT = '  '
 DEFAULT_CHILD_INDENT = '    '
 
 _HADOOP_FIELDS = ('name', 'value', 'final', 'description')
 _WHITESPACE = b' \t\r\n'
-# Characters XML 1.0 cannot carry, not even as a character reference.
-_NOT_XML_CHAR = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+# Characters XML 1.0 cannot carry, not even as a character reference (lone surrogates included).
+_NOT_XML_CHAR = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+# Byte order marks and first bytes of '<?' in the encodings XML detects that are not ASCII-compatible.
+_WIDE_ENCODINGS = ((b'\x00\x00\xfe\xff', 'UTF-32'), (b'\xff\xfe\x00\x00', 'UTF-32'),
+                   (b'\xfe\xff', 'UTF-16'), (b'\xff\xfe', 'UTF-16'),
+                   (b'\x00\x00\x00<', 'UTF-32'), (b'<\x00\x00\x00', 'UTF-32'),
+                   (b'\x00<', 'UTF-16'), (b'<\x00', 'UTF-16'))
+_DECLARED_ENCODING = re.compile(br'^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["\']([^"\']*)["\']')
 
 
 class SiteXmlError(ValueError):
@@ -41,6 +54,10 @@ class SiteXmlError(ValueError):
         super().__init__(message)
         self.line = line
         self.column = column
+
+
+class EncodingError(SiteXmlError):
+    """The file is in an encoding this module does not edit, or its bytes are not what it declares."""
 
 
 class FinalPropertyError(ValueError):
@@ -107,11 +124,8 @@ class Property:
             if child.local == 'name' and text:
                 name = text.strip()
             elif child.local == 'value' and text:
+                # An empty <value></value> keeps what was there: no value, or the attribute's.
                 value = text
-            elif child.local == 'value' and value is None:
-                # Hadoop leaves an empty <value/> unset; here it reads as '' so that an empty
-                # value can be written and then compared equal.
-                value = ''
             elif child.local == 'final':
                 final = text == 'true'
         self.name = name
@@ -176,12 +190,48 @@ def _encoding_of(declared):
     return codec.name
 
 
+def _check_encoding(data):
+    """Refuse, saying why, what Hadoop reads differently or not at all (Woodstox, 3.3.6).
+
+    Hadoop detects UTF-16 and UTF-32 by their byte order mark or first bytes and reads them; this
+    module edits bytes in place and handles ASCII-compatible encodings only. Bytes that are not
+    UTF-8 in a file that does not declare another encoding make Hadoop fail ("Invalid UTF-8").
+    """
+    for mark, name in _WIDE_ENCODINGS:
+        if data.startswith(mark):
+            raise EncodingError(
+                'the file is %s encoded; Hadoop reads such a file when it starts with a byte order mark'
+                ' or an XML declaration, but this module edits UTF-8 (or other ASCII-compatible) site'
+                ' files only. Convert it first, for example with iconv -f %s -t UTF-8, and change'
+                ' encoding= in its XML declaration' % (name, name))
+    declared = _DECLARED_ENCODING.match(data)
+    name = declared.group(1).decode('ascii', 'replace') if declared else 'UTF-8'
+    try:
+        is_utf8 = codecs.lookup(name).name == 'utf-8'
+    except LookupError:
+        is_utf8 = False
+    if not is_utf8:
+        return
+    try:
+        data.decode('utf-8')
+    except UnicodeDecodeError as exc:
+        line = data.count(b'\n', 0, exc.start) + 1
+        column = exc.start - (data.rfind(b'\n', 0, exc.start) + 1) + 1
+        raise EncodingError(
+            'bytes that are not valid UTF-8 (0x%s)%s; Hadoop reads the file as UTF-8 and fails on'
+            ' them ("Invalid UTF-8"). Re-encode the file as UTF-8, or declare its real encoding in'
+            ' the XML declaration' % (data[exc.start:exc.end].hex().upper(),
+                                      ' and no other encoding is declared' if not declared else ''),
+            line, column)
+
+
 def parse(text):
     """Parse the text of a site file into a SiteXml; raises SiteXmlError with line and column.
 
     `text` is a str as returned by _filewrite.read_text (undecodable bytes kept as surrogates).
     """
     data = text.encode('utf-8', 'surrogateescape')
+    _check_encoding(data)
     parser = xml.parsers.expat.ParserCreate()
     parser.buffer_text = False
     stack = []
@@ -236,6 +286,8 @@ def parse(text):
     except xml.parsers.expat.ExpatError as exc:
         raise SiteXmlError(xml.parsers.expat.ErrorString(exc.code), exc.lineno, exc.offset + 1)
     root = found['root']
+    if root is None:
+        raise SiteXmlError('the file has no <configuration> element')
     if root.local != 'configuration':
         raise SiteXmlError('the root element is <%s>, not <configuration>' % root.tag,
                            root.line, root.column)
@@ -507,6 +559,25 @@ class _Editor:
         self.replace(start, end, b'')
 
 
+def same_value(value, wanted):
+    """Whether Hadoop reading `value` (None: no value) gives what `wanted` asks.
+
+    An empty wanted value means "no value from this file", which is what Hadoop makes of an empty
+    <value></value>.
+    """
+    return value == wanted or (wanted == '' and value is None)
+
+
+def _loaded(occurrences):
+    """The definitions Hadoop's loadProperty takes in: up to and including the first final one."""
+    loaded = []
+    for prop in occurrences:
+        loaded.append(prop)
+        if prop.final:
+            break
+    return loaded
+
+
 def _lines(props):
     return ', '.join(str(prop.line) for prop in props)
 
@@ -550,20 +621,27 @@ def update(text, desired, state='present', force=False, path='the file'):
             for prop in occurrences:
                 editor.remove(prop)
             continue
+        if not occurrences:
+            new_blocks.append(editor.block(name, want))
+            continue
         value, final, used = doc.effective(name)
+        loaded = _loaded(occurrences)
         if used is None:
-            if occurrences:
-                # Defined without a value: give the last definition (or the final one) a value.
-                finals = [prop for prop in occurrences if prop.final]
-                used = finals[0] if finals else occurrences[-1]
-            else:
-                new_blocks.append(editor.block(name, want))
-                continue
-        if value != want.value:
+            # Defined without a value: the definition Hadoop would take a value from is the first
+            # final one (later ones are ignored), else the last one.
+            used = loaded[-1]
+        if not same_value(value, want.value):
             if final and not force:
                 blocked[name] = [prop.line for prop in occurrences if prop.final]
                 continue
-            editor.set_field(used, 'value', want.value)
+            if want.value == '':
+                # An empty value does not replace an earlier one: every definition Hadoop loads
+                # must lose its value.
+                for prop in loaded:
+                    if prop.value:
+                        editor.set_field(prop, 'value', '')
+            else:
+                editor.set_field(used, 'value', want.value)
         if want.final is not None and want.final != used.final:
             editor.set_field(used, 'final', 'true' if want.final else 'false')
         if want.description is not None and want.description != used.description:
@@ -597,9 +675,45 @@ def _check(new_text, desired, state):
         if state == 'absent':
             ok = not doc.occurrences(name)
         else:
-            ok = (value == want.value
-                  and (want.final is None or final == want.final or used.final == want.final)
-                  and (want.description is None or used.description == want.description))
+            target = used or (_loaded(doc.occurrences(name)) or [None])[-1]
+            ok = (same_value(value, want.value) and target is not None
+                  and (want.final is None or final == want.final or target.final == want.final)
+                  and (want.description is None or target.description == want.description))
         if not ok:
             raise EditError('after editing, %s does not read back as asked' % name)
     return values
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets in what the module shows
+
+
+def sensitive_key_patterns(text):
+    """The regexes a file's own hadoop.security.sensitive-config-keys adds, as Hadoop reads it."""
+    try:
+        value = parse(text).effective(_SENSITIVE_KEYS_PROPERTY)[0]
+    except SiteXmlError:
+        return []
+    return _sensitive.split_key_list(value)
+
+
+def display_text(text, is_sensitive, placeholder):
+    """`text` as diff mode may show it: every value of a sensitive name replaced by placeholder(value).
+
+    The whole value is replaced where the file holds it, whatever its form there (plain,
+    entity-encoded, character references, CDATA, split by comments, an attribute), so no form of
+    a secret is shown; bytes are decoded with the file's encoding.
+    """
+    doc = parse(text)
+    editor = _Editor(doc)
+    for prop in doc.properties:
+        if prop.name is None or not is_sensitive(prop.name):
+            continue
+        element = prop.element
+        for child in element.children:
+            if child.local == 'value' and not child.empty and child.content_end > child.content_start:
+                editor.replace(child.content_start, child.content_end,
+                               escape(placeholder(child.text)))
+        if 'value' in element.attrs:
+            editor.set_attribute(element, 'value', placeholder(element.attrs['value']))
+    return editor.apply().decode(doc.encoding, 'replace')

@@ -498,6 +498,80 @@ def edit(document, present=None, absent=None):
     return EditResult(document, text, result, updated, added, removed, collapsed)
 
 
+_LONE_SURROGATE = re.compile('[\ud800-\udfff]')
+
+
+def encoding_problem(text):
+    """What is wrong with the bytes of a livy.conf for Livy, or None.
+
+    Livy loads livy.conf with Properties.load through an InputStreamReader in UTF-8
+    (Utils.getPropertiesFromFile / loadProperties): bytes that are not UTF-8 come out as U+FFFD,
+    a byte order mark stays part of the first key, and a UTF-16 file reads as keys full of NUL
+    characters. None of these means what its author meant, so the module says so rather than edit.
+    `text` is as _filewrite.read_text returns it (undecodable bytes kept as surrogates).
+    """
+    data = text.encode('utf-8', 'surrogateescape')
+    for mark, name in ((b'\xff\xfe\x00\x00', 'UTF-32'), (b'\x00\x00\xfe\xff', 'UTF-32'),
+                       (b'\xff\xfe', 'UTF-16'), (b'\xfe\xff', 'UTF-16')):
+        if data.startswith(mark):
+            return ('the file is %s encoded; Livy reads livy.conf as UTF-8 and would see none of its'
+                    ' settings. Convert it, for example with iconv -f %s -t UTF-8' % (name, name))
+    if b'\x00' in data:
+        line = data.count(b'\n', 0, data.index(b'\x00')) + 1
+        return ('line %d holds NUL bytes (a UTF-16 file without byte order mark?); Livy reads livy.conf'
+                ' as UTF-8. Convert it to UTF-8' % line)
+    if data.startswith(b'\xef\xbb\xbf'):
+        return ('the file starts with a UTF-8 byte order mark, which Livy (java.util.Properties through a'
+                ' UTF-8 reader) reads as part of the first key, so that setting is ignored. Remove the'
+                ' first three bytes')
+    try:
+        data.decode('utf-8')
+    except UnicodeDecodeError as exc:
+        line = data.count(b'\n', 0, exc.start) + 1
+        return ('line %d holds bytes that are not valid UTF-8 (0x%s); Livy reads livy.conf as UTF-8 and'
+                ' would see U+FFFD in their place. Re-encode the file as UTF-8, or write the characters'
+                ' as \\uXXXX escapes' % (line, data[exc.start:exc.end].hex().upper()))
+    return None
+
+
+def surrogate_problem(document):
+    """A key or value that decodes to half a surrogate pair (a bad \\uD800 escape), or None."""
+    for token in document.entries():
+        for what, text in (('key %r' % token.key, token.key), ('value of ' + token.key, token.value)):
+            if _LONE_SURROGATE.search(text):
+                return ('line %d: the %s holds a \\uD800-\\uDFFF escape without its other half,'
+                        ' which is no character (Java keeps it, JSON and UTF-8 cannot). Fix the escape'
+                        % (token.first + 1, what))
+    return None
+
+
+def display_text(text, is_sensitive, placeholder):
+    """`text` as diff mode may show it: each value of a sensitive key replaced by placeholder(value).
+
+    The whole logical line after the separator is replaced, continuation lines included, so no
+    form of the secret shows (raw, escaped, \\u-encoded, split over lines); commented-out template
+    lines of a sensitive key are hidden too.
+    """
+    document = parse(text)
+    parts = []
+    for token in document.tokens:
+        if token.kind == ENTRY and is_sensitive(token.key) and token.raw_value:
+            parts.append(token.indent + token.raw_key + token.separator + placeholder(token.value)
+                         + document.lines[token.last].eol)
+            continue
+        if token.kind == COMMENT:
+            line = document.lines[token.first]
+            template = _template_line(line.text)
+            body = line.text.lstrip(_BLANKS).lstrip('#!').lstrip(_BLANKS)
+            value_start = _split_logical(body)[1]
+            if template is not None and is_sensitive(template[2]) and body[value_start:].strip(_BLANKS):
+                prefix = line.text[:len(line.text) - len(body) + value_start]
+                parts.append(prefix + placeholder(body[value_start:]) + line.eol)
+                continue
+        parts.append(document.token_text(token))
+    return ''.join(parts)
+
+
 def property_value(value):
     """A YAML scalar as the string Livy expects: booleans as lowercase true/false."""
     if isinstance(value, bool):
@@ -530,4 +604,9 @@ def normalize(properties, state):
             present[key] = property_value(value)
         except TypeError as exc:
             raise ValueError('value of %s: %s' % (key, exc)) from None
+        for what, text in (('key %r' % key, key), ('the value of %s' % key, present[key])):
+            match = _LONE_SURROGATE.search(text)
+            if match:
+                raise ValueError('%s holds U+%04X, half of a UTF-16 surrogate pair, which is no character'
+                                 % (what, ord(match.group())))
     return present, []

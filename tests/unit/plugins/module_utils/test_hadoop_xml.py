@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import xml.dom.minidom
 
 import pytest
@@ -295,7 +296,8 @@ def test_fields_added_in_the_form_the_property_uses(before, after):
 def test_values_are_escaped_and_read_back(value, written):
     outcome = edit('<configuration>\n</configuration>\n', {'a': value})
     assert '<value>%s</value>' % written in outcome.text
-    assert hx.parse(outcome.text).effective('a')[0] == value
+    # Hadoop reads an empty <value></value> as no value at all.
+    assert hx.parse(outcome.text).effective('a')[0] == (value or None)
 
 
 def test_latin1_file_keeps_its_encoding():
@@ -337,3 +339,146 @@ def test_read_back_check_refuses_an_edit_that_would_not_take_effect():
     text = '<configuration><property><name>a</name><value>x</value><value></value></property></configuration>'
     with pytest.raises(hx.EditError, match='after editing, a does not read back as asked'):
         edit(text, {'a': ''})
+
+
+# --- Empty values, as Hadoop 3.3.6's Configuration reads them -------------------------------
+# Parser.handleEndElement keeps a <value> only when its text is not empty; loadProperty skips a
+# null value but still marks the name final; value="" in the short form is an empty value.
+
+def site(*properties):
+    return '<configuration>\n%s\n</configuration>\n' % '\n'.join(properties)
+
+
+A1 = '<property><name>a</name><value>1</value></property>'
+A_EMPTY = '<property><name>a</name><value></value></property>'
+A2 = '<property><name>a</name><value>2</value></property>'
+A_EMPTY_FINAL = '<property><name>a</name><value/><final>true</final></property>'
+
+
+@pytest.mark.parametrize('text, value, final', [
+    (site(A1, A_EMPTY), '1', False),
+    (site(A_EMPTY, A1), '1', False),
+    (site(A_EMPTY), None, False),
+    (site('<property><name>a</name><value/></property>'), None, False),
+    (site('<property name="a" value=""/>'), '', False),
+    (site(A1, '<property name="a" value=""/>'), '', False),
+    (site('<property name="a" value="x"><value></value></property>'), 'x', False),
+    (site(A_EMPTY_FINAL, A2), None, True),
+    (site(A1, A_EMPTY_FINAL, A2), '1', True),
+    (site(A1, A_EMPTY, A_EMPTY), '1', False),
+], ids=['empty after a value', 'empty before a value', 'empty alone', 'empty element', 'empty attribute',
+        'empty attribute after a value', 'empty element keeps the attribute', 'valueless final locks',
+        'value then valueless final', 'two empties'])
+def test_empty_value_does_not_replace_a_value(text, value, final):
+    assert hx.parse(text).effective('a')[:2] == (value, final)
+
+
+@pytest.mark.parametrize('text, want, changed, value', [
+    # Hadoop already reads 1: nothing to do.
+    (site(A1, A_EMPTY), '1', False, '1'),
+    # The value Hadoop reads comes from the first definition: that is the one edited.
+    (site(A1, A_EMPTY), '3', True, '3'),
+    # Wanting no value: every definition Hadoop loads loses its value.
+    (site(A1, A_EMPTY, A2), '', True, None),
+    (site(A_EMPTY), '', False, None),
+])
+def test_edits_follow_the_empty_value_rule(text, want, changed, value):
+    outcome = edit(text, {'a': want})
+    assert (outcome.changed, outcome.values) == (changed, {'a': value})
+    assert hx.parse(outcome.text).effective('a')[0] == value
+    assert not edit(outcome.text, {'a': want}).changed
+
+
+def test_empty_value_under_a_valueless_final_needs_force():
+    with pytest.raises(hx.FinalPropertyError):
+        edit(site(A1, A_EMPTY_FINAL), {'a': ''})
+    outcome = edit(site(A1, A_EMPTY_FINAL), {'a': ''}, force=True)
+    assert outcome.values == {'a': None}
+
+
+# --- Encodings: what Hadoop (Woodstox) reads, and what this module edits ----------------------
+
+def raw(data):
+    return data.decode('utf-8', 'surrogateescape')
+
+
+BODY = '<configuration><property><name>a</name><value>caf\u00e9</value></property></configuration>\n'
+
+
+@pytest.mark.parametrize('data, message', [
+    (BODY.encode('utf-16'), 'the file is UTF-16 encoded; Hadoop reads such a file'),
+    (BODY.encode('utf-16-le'), 'the file is UTF-16 encoded'),
+    (BODY.encode('utf-16-be'), 'the file is UTF-16 encoded'),
+    (BODY.encode('utf-32'), 'the file is UTF-32 encoded'),
+    (BODY.encode('latin-1'), 'line 1, column 50: bytes that are not valid UTF-8 (0xE9) and no other encoding is'
+                             ' declared; Hadoop reads the file as UTF-8 and fails on them'),
+    (b'<?xml version="1.0" encoding="UTF-8"?>\n' + BODY.encode('latin-1'),
+     'line 2, column 50: bytes that are not valid UTF-8 (0xE9); Hadoop'),
+    # A surrogate encoded as UTF-8 is no UTF-8 either (Woodstox: "a surrogate character").
+    (BODY.replace('\u00e9', 'x').encode().replace(b'cafx', b'caf\xed\xa0\x80'), 'not valid UTF-8 (0xED)'),
+])
+def test_encodings_hadoop_reads_differently_are_refused_saying_why(data, message):
+    with pytest.raises(hx.EncodingError) as caught:
+        hx.parse(raw(data))
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize('data', [
+    b'\xef\xbb\xbf' + BODY.encode(),
+    b'<?xml version="1.0" encoding="ISO-8859-1"?>\n' + BODY.encode('latin-1'),
+], ids=['UTF-8 byte order mark', 'declared Latin-1'])
+def test_encodings_hadoop_reads_are_edited(data):
+    outcome = edit(raw(data), {'a': 'caf\u00e9', 'b': '\u00fc'})
+    assert hx.parse(outcome.text).effective('a')[0] == 'caf\u00e9'
+    assert hx.parse(outcome.text).effective('b')[0] == '\u00fc'
+    assert outcome.text.encode('utf-8', 'surrogateescape').startswith(data.split(b'<configuration>')[0])
+
+
+def test_lone_surrogate_in_a_wanted_value_is_refused():
+    with pytest.raises(ValueError, match=re.escape('U+D800, which XML cannot represent')):
+        hx.normalize({'a': 'x\ud800'}, 'present')
+
+
+# --- Secrets in diffs --------------------------------------------------------------------------
+
+SECRET_SITE = '''<?xml version="1.0"?>
+<configuration>
+  <property><name>fs.s3a.secret.key</name><value>S3cr&amp;t&lt;pw</value></property>
+  <property><name>fs.azure.account.key.acct.blob.core.windows.net</name><value><![CDATA[Az<ure]]>K&#101;y</value></property>
+  <property><name>ssl.server.keystore.password</name><value>pa<!-- split -->ss</value></property>
+  <property name="fs.s3a.bucket.b.secret.key" value="attr&quot;secret"/>
+  <property><name>fs.s3a.endpoint</name><value>s3.example.com</value></property>
+</configuration>
+'''
+SECRET_FORMS = ['S3cr', 't&lt;pw', 'Az<ure', 'K&#101;y', 'Key', 'pa<!--', 'ss<', 'attr', 'secret"']
+
+
+def test_display_hides_every_form_of_a_secret():
+    placeholders = hx._sensitive.Placeholders()
+    shown = hx.display_text(SECRET_SITE, hx._sensitive.Sensitive(), placeholders)
+    for form in SECRET_FORMS:
+        assert form not in shown
+    assert 's3.example.com' in shown
+    assert shown.count('********(secret ') == 4
+    # Still well-formed, and every line not holding a secret is as it was.
+    hx.parse(shown)
+    assert [line for line in shown.splitlines() if 'secret ' not in line] == [
+        line for line in SECRET_SITE.splitlines() if not any(form in line for form in SECRET_FORMS)]
+
+
+def test_display_shows_that_a_secret_changed():
+    placeholders = hx._sensitive.Placeholders()
+    sensitive = hx._sensitive.Sensitive()
+    after = edit(SECRET_SITE, {'fs.s3a.secret.key': 'n3w'}).text
+    before_shown = hx.display_text(SECRET_SITE, sensitive, placeholders)
+    after_shown = hx.display_text(after, sensitive, placeholders)
+    changed = [(old, new) for old, new in zip(before_shown.splitlines(), after_shown.splitlines()) if old != new]
+    assert changed == [(
+        '  <property><name>fs.s3a.secret.key</name><value>********(secret 1)</value></property>',
+        '  <property><name>fs.s3a.secret.key</name><value>********(secret 5)</value></property>')]
+
+
+def test_a_file_may_add_sensitive_names():
+    text = site('<property><name>hadoop.security.sensitive-config-keys</name><value>\n  my\\.token,\n'
+                '  other$\n</value></property>')
+    assert hx.sensitive_key_patterns(text) == ['my\\.token', 'other$']

@@ -444,3 +444,59 @@ def test_normalize(properties, state, expected):
 def test_normalize_refuses(properties, state, message):
     with pytest.raises(ValueError, match=message):
         pf.normalize(properties, state)
+
+
+# --- Encodings: what Livy's UTF-8 reader makes of the bytes ------------------------------------
+
+def raw(data):
+    return data.decode('utf-8', 'surrogateescape')
+
+
+@pytest.mark.parametrize('data, message', [
+    ('livy.a = 1\n'.encode('utf-16'), 'the file is UTF-16 encoded; Livy reads livy.conf as UTF-8'),
+    ('livy.a = 1\n'.encode('utf-16-le'), 'line 1 holds NUL bytes (a UTF-16 file without byte order mark?)'),
+    ('livy.a = 1\n'.encode('utf-32'), 'the file is UTF-32 encoded'),
+    (b'\xef\xbb\xbflivy.a = 1\n', 'the file starts with a UTF-8 byte order mark, which Livy'),
+    (b'livy.a = 1\nlivy.b = caf\xe9\n', 'line 2 holds bytes that are not valid UTF-8 (0xE9); Livy reads'),
+    (b'livy.b = x\xed\xa0\x80\n', 'line 1 holds bytes that are not valid UTF-8 (0xED)'),
+])
+def test_encoding_problems_are_named(data, message):
+    assert message in pf.encoding_problem(raw(data))
+
+
+def test_plain_utf8_has_no_encoding_problem():
+    assert pf.encoding_problem('livy.a = caf\u00e9 \U0001F600\n') is None
+
+
+def test_lone_surrogate_escape_is_named():
+    document = pf.parse('livy.a = 1\nlivy.b = x\\uD800y\n')
+    assert pf.surrogate_problem(document).startswith(
+        'line 2: the value of livy.b holds a \\uD800-\\uDFFF escape without its other half')
+    assert pf.surrogate_problem(pf.parse('livy.b = \\uD83D\\uDE00\n')) is None
+
+
+def test_lone_surrogate_in_a_wanted_value_is_refused():
+    with pytest.raises(ValueError, match='half of a UTF-16 surrogate pair'):
+        pf.normalize({'livy.a': 'x\ud800'}, 'present')
+
+
+# --- Secrets in diffs --------------------------------------------------------------------------
+
+def is_secret(key):
+    return key.endswith('password')
+
+
+def test_display_hides_every_form_of_a_secret():
+    from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
+    text = ('# livy.keystore.password = t3mplate\n'
+            '# livy.key-password =\n'
+            'livy.keystore.password = S3cr\\=t\\!pw\n'
+            'livy.key-password : caf\\u00e9\\\n'
+            '    c0nt\r\n'
+            'livy.server.port = 8998\n')
+    shown = pf.display_text(text, is_secret, _sensitive.Placeholders())
+    assert shown == ('# livy.keystore.password = ********(secret 1)\n'
+                     '# livy.key-password =\n'
+                     'livy.keystore.password = ********(secret 2)\n'
+                     'livy.key-password : ********(secret 3)\r\n'
+                     'livy.server.port = 8998\n')
