@@ -248,3 +248,41 @@ def test_refused_declared_hub_user_is_never_created(conf_dir, jupyterhub):
     names = jupyterhub.user_names()
     assert 'dnrole-declared' not in names and 'mapred' not in names
     assert snapshot(conf_dir) == before
+
+
+def test_hdfs_superuser_group_from_hdfs_site_is_refused_as_proxyuser_group(conf_dir):
+    """groups: [hadoop] on a cluster whose hdfs-site.xml makes `hadoop` the superuser group is refused."""
+    hdfs_site = conf_dir / 'hdfs-site.xml'
+    hdfs_site.write_text('<configuration>\n  <property><name>dfs.permissions.superusergroup</name>'
+                         '<value>hadoop</value></property>\n</configuration>\n')
+    before = snapshot(conf_dir)
+    run = run_playbook(role_play(), extra_vars=role_vars(conf_dir, livy_impersonation_hdfs_site_path=str(hdfs_site),
+                                                         livy_impersonation_proxyuser_groups=['analysts', 'hadoop']))
+    assert run.rc != 0
+    assert 'hadoop' in run.stdout and 'superuser group' in run.stdout, run.stdout[-3000:]
+    assert snapshot(conf_dir) == before
+
+
+def test_default_superuser_group_is_refused_without_hdfs_site(conf_dir):
+    run = run_playbook(role_play(), extra_vars=role_vars(
+        conf_dir, livy_impersonation_hdfs_site_path=str(conf_dir / 'missing-hdfs-site.xml'),
+        livy_impersonation_proxyuser_groups=['supergroup']))
+    assert run.rc != 0
+    assert 'supergroup' in run.stdout and 'superuser group' in run.stdout, run.stdout[-3000:]
+    # Another group is fine on the same cluster.
+    ok = run_playbook(role_play(), extra_vars=role_vars(
+        conf_dir, livy_impersonation_hdfs_site_path=str(conf_dir / 'missing-hdfs-site.xml'),
+        livy_impersonation_proxyuser_groups=['analysts']))
+    assert ok.rc == 0, ok.stdout[-3000:] + ok.stderr
+    assert '<value>analysts</value>' in (conf_dir / 'core-site.xml').read_text()
+
+
+def test_emr_configurations_refuse_emrs_superuser_group(tmp_path):
+    out = tmp_path / 'configurations.json'
+    run = run_playbook(os.path.join(REPO_ROOT, 'playbooks', 'emr_configurations.yml'), inventory='localhost,',
+                       extra_vars={'livy_impersonation_proxyuser_hosts': '*',
+                                   'livy_impersonation_proxyuser_groups': 'hadoop',
+                                   'emr_configurations_path': str(out)})
+    assert run.rc != 0
+    assert 'superuser group' in run.stdout
+    assert not out.exists()
