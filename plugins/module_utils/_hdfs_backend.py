@@ -17,6 +17,7 @@ from __future__ import annotations
 import posixpath
 import threading
 import time
+import unicodedata
 from collections import namedtuple
 
 # One directory entry as the NameNode reports it. `kind` is DIRECTORY, FILE or SYMLINK;
@@ -89,25 +90,72 @@ class Plan(object):
 # Pure helpers
 
 
+# Each of owner, group and other in a usual directory mode: ---, --x, r-x, rwx.
+_USUAL_CLASS_BITS = (0, 1, 5, 7)
+# FsShell expands these in a path (GlobPattern, GlobExpander); WebHDFS does not, but a base that
+# means different directories to the two backends is refused for both.
+GLOB_CHARACTERS = '*?[]{}\\'
+
+
+def usual_directory_mode(mode):
+    """True for 0o750-like modes: each class ---, --x, r-x or rwx, none above the one before."""
+    if mode < 0 or mode > MAX_MODE:
+        return False
+    owner, group, other = (mode >> 6) & 7, (mode >> 3) & 7, mode & 7
+    return (all(bits in _USUAL_CLASS_BITS for bits in (owner, group, other))
+            and not other & ~group and not group & ~owner)
+
+
+def int_mode_problem(value):
+    """Why the int `value` cannot be taken as a mode, or None.
+
+    YAML 1.1 reads an unquoted 0750 as the octal int 488 but an unquoted 750 as the decimal 750
+    (octal 1356), and the int alone does not say which was written. So an int is taken as the
+    mode itself only when it is a usual directory mode and its digits, read as octal, are not one
+    as well; anything else is refused with the quoted form to write.
+    """
+    digits = str(value)
+    usual = usual_directory_mode(value)
+    if value < 8 or not set(digits) <= set('01234567'):
+        if usual:
+            return None
+        return ('mode %d (octal %04o) is a number that is not a usual directory mode; quote the mode you '
+                'mean, e.g. mode: \'%04o\'' % (value, value, value))
+    typed = digits.zfill(4)
+    if not usual:
+        return ('mode %d is a number: YAML reads an unquoted %s as the decimal %d (octal %o), not as the '
+                'octal mode %s; quote it: mode: \'%s\'' % (value, digits, value, value, typed, typed))
+    if usual_directory_mode(int(digits, 8)):
+        return ('mode %d is a number YAML gives both for an unquoted %04o and for an unquoted %s; quote the '
+                'mode you mean: mode: \'%04o\' or mode: \'%s\'' % (value, value, digits, value, typed))
+    return None
+
+
 def parse_mode(value):
     """The int mode for `value`: an octal string ('0750', '750', '1777') or an int.
 
-    An int is taken as the mode itself (YAML reads an unquoted 0750 as the int 488), as the
-    ansible.builtin.file module does. HDFS has no setuid/setgid bits: only the sticky bit may
-    stand above the rwx bits. Raises ValueError with the reason.
+    An int is taken as the mode itself (YAML reads an unquoted 0750 as the int 488) when
+    int_mode_problem finds nothing wrong with it. HDFS has no setuid/setgid bits: only the sticky
+    bit may stand above the rwx bits. Raises ValueError with the reason.
     """
     if isinstance(value, bool):
         raise ValueError('mode must be an octal string such as "0750", not a boolean')
     if isinstance(value, int):
-        mode = value
-    else:
-        text = str(value).strip()
-        if text.startswith('0o'):
-            text = text[2:]
-        if not text or any(char not in '01234567' for char in text):
-            raise ValueError('mode %r is not an octal number such as "0750"' % (value,))
-        mode = int(text, 8)
-    if mode < 0 or mode > MAX_MODE:
+        typed = set(str(value)) <= set('01234567') and int(str(value), 8) <= MAX_MODE
+        if value < 0 or value > MAX_MODE and not typed:
+            raise ValueError('mode %r is out of range: HDFS directory modes go from 0000 to 1777 '
+                             '(rwx bits and the sticky bit); quote it, e.g. mode: \'0750\'' % (value,))
+        problem = int_mode_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+    text = str(value).strip()
+    if text.startswith('0o'):
+        text = text[2:]
+    if not text or any(char not in '01234567' for char in text):
+        raise ValueError('mode %r is not an octal number such as "0750"' % (value,))
+    mode = int(text, 8)
+    if mode > MAX_MODE:
         raise ValueError('mode %r is out of range: HDFS directory modes go from 0000 to 1777 '
                          '(rwx bits and the sticky bit)' % (value,))
     return mode
@@ -118,13 +166,35 @@ def format_mode(mode):
     return '%04o' % mode
 
 
-def normalize_base(base):
-    """`base` as a clean absolute HDFS path ('/user/', '/user//' -> '/user'). Raises ValueError."""
+def normalize_base(base, state='present'):
+    """`base` as given, checked: an absolute, normalised HDFS path FsShell will not expand.
+
+    A trailing "/" is dropped. Raises ValueError saying what to write instead.
+    """
     if not isinstance(base, str) or not base.startswith('/'):
         raise ValueError('base must be an absolute HDFS path such as /user, got %r' % (base,))
-    clean = posixpath.normpath(base)
-    if clean.startswith('//'):
-        clean = '/' + clean.lstrip('/')
+    for char in base:
+        if unicodedata.category(char) in ('Cc', 'Cf', 'Zl', 'Zp'):
+            raise ValueError('base %r contains a control character (U+%04X)' % (base, ord(char)))
+    found = sorted(set(char for char in base if char in GLOB_CHARACTERS))
+    if found:
+        raise ValueError('base %r contains %s, which hdfs dfs expands as a glob: give the one directory that '
+                         'holds the home directories, such as /user' % (base, ' '.join(found)))
+    if ':' in base:
+        raise ValueError('base %r contains ":", which HDFS does not allow in a path name (give the path '
+                         'alone, such as /user, not a URI)' % (base,))
+    clean = base.rstrip('/') or '/'
+    parts = clean.split('/')[1:]
+    if clean != '/' and any(part in ('', '.', '..') for part in parts):
+        normal = posixpath.normpath('/' + '/'.join(parts))
+        raise ValueError('base %r is not a normalised path ("//", "." or ".." in it); write the directory '
+                         'itself, such as %s' % (base, '/' + normal.lstrip('/')))
+    if parts and parts[0] == '.reserved':
+        raise ValueError('base %r is under /.reserved, where HDFS names any directory by inode number or '
+                         'raw path; give the directory\'s own path, such as /user' % (base,))
+    if clean == '/' and state == 'absent':
+        raise ValueError('base / with state=absent would remove top-level HDFS directories named like the '
+                         'users; give the directory that holds the home directories, such as /user')
     return clean
 
 

@@ -21,15 +21,13 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import (
+    GLOB_CHARACTERS,
     FatalHdfsError,
     FileStatus,
     HdfsBackend,
     HdfsError,
     SafeModeError,
 )
-
-# FsShell expands these in every path argument; a name holding one cannot be passed safely.
-GLOB_CHARACTERS = '*?[]{}\\'
 
 _KINDS = {'d': 'DIRECTORY', '-': 'FILE', 'l': 'SYMLINK'}
 # FsShell's per-path error: "mkdir: `/user/bob': Is not a directory"

@@ -27,14 +27,21 @@ options:
   users:
     description:
       - Names of the users whose home directories to manage. Repeated names count once.
-      - Names must not be empty, C(.) or C(..), nor contain C(/), C(,), whitespace or control
-        characters. With O(backend=cli) they must not contain glob characters or C(:) either.
+      - Names must not be empty, C(.) or C(..), nor contain C(/), C(,), C(:), whitespace or control
+        characters. With O(backend=cli) they must not contain glob characters either.
+      - Names that Hadoop or a command line would read as something else are refused as well, for
+        both backends. These are V(*) (every user, in a proxy-user list), a name containing C(${) (a variable
+        Hadoop expands), and a name starting with C(-) (an option to C(hdfs dfs)). The same rules
+        apply to O(owner) and O(group).
     type: list
     elements: str
     required: true
   base:
     description:
       - The HDFS directory that holds the home directories.
+      - An absolute, normalised path (no C(//), C(.) or C(..) components; a trailing C(/) is dropped),
+        not under C(/.reserved), without the glob characters C(*), C(?), C([), C(]), C({), C(}) or
+        C(\) (C(hdfs dfs) expands them) and without C(:). V(/) is refused with O(state=absent).
       - If it does not exist it is created with mode C(0755) (owner O(hdfs_user)) before the first home
         directory.
     type: str
@@ -53,6 +60,13 @@ options:
     description:
       - The permission of every home directory, as an octal string; quote it (V("0750")) so that
         YAML does not read it as a number. HDFS directories have rwx bits and the sticky bit only.
+      - YAML reads an unquoted C(0750) as the number 488 but an unquoted C(750) as the number 750,
+        and the number alone does not say which was written. A number is therefore taken as the
+        mode itself only when it is a usual directory mode (each of owner, group and other C(---),
+        C(--x), C(r-x) or C(rwx), none with a permission the one before lacks, sticky bit allowed)
+        and its decimal digits, read as an octal mode, are not a usual directory mode too. So an
+        unquoted C(0750) (488) or C(0700) (448) works, while C(750), C(755), C(1777), or C(0777)
+        (511, which could be a typed C(0511)) are refused with the quoted form to write.
       - The default V("0750") lets the user write and its group read; nobody else can look in.
         The Amazon EMR bootstrap script used C(777), which lets every user write into every home.
       - Existing home directories with another mode are changed to this one.
@@ -321,7 +335,7 @@ def check_inputs(module):
         if value is not None and name_problem(value) is not None:
             module.fail_json(msg='Invalid %s %r: it %s.' % (option, value, name_problem(value)))
     try:
-        base = normalize_base(params['base'])
+        base = normalize_base(params['base'], state=params['state'])
         mode = parse_mode(params['mode'])
     except ValueError as exc:
         module.fail_json(msg=str(exc))

@@ -354,6 +354,91 @@ def test_safe_mode_is_waited_for_then_given_up_on(hadoop):
     assert set(listing(hadoop, base)) == {'ray'}
 
 
+def tree(hadoop, root):
+    """path -> (type, owner, group, permission) of `root` and everything below it, from WebHDFS."""
+    status, body = hadoop.webhdfs('GET', root, 'GETFILESTATUS')
+    assert status == 200, body
+    found = {root: (body['FileStatus']['type'], body['FileStatus']['owner'], body['FileStatus']['group'],
+                    body['FileStatus']['permission'])}
+    for name, entry in (listing(hadoop, root) or {}).items():
+        path = root.rstrip('/') + '/' + name
+        found.update(tree(hadoop, path) if entry[0] == 'DIRECTORY' else {path: entry})
+    return found
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_a_base_that_reaches_outside_the_homes_is_refused(hadoop, backend):
+    # Real homes, and directories named like a user that are no home: what a glob, a "..", an
+    # inode path or "/" as base would have let state=absent, force=true remove.
+    root = '/hostile-base-%s' % backend
+    for path in ('/user/ann', '/user/bob', '/other/ann', '/ann'):
+        status, body = hadoop.webhdfs('PUT', root + path, 'MKDIRS', permission='750')
+        assert status == 200, body
+    put_file(hadoop, root + '/other/ann/data.csv', b'1,2\n')
+    top = '/hbzed-%s' % backend
+    status, body = hadoop.webhdfs('PUT', top, 'MKDIRS', permission='750')
+    assert status == 200, body
+    status, body = hadoop.webhdfs('GET', root + '/other', 'GETFILESTATUS')
+    inode = body['FileStatus']['fileId']
+    before = tree(hadoop, root)
+    assert tree(hadoop, top) == {top: ('DIRECTORY', 'hdfs', 'supergroup', '750')}
+
+    cases = {
+        'glob': (root + '/*', ['ann'], "base '%s/*' contains *, which hdfs dfs expands as a glob" % root),
+        'dotdot': (root + '/user/..', ['ann'],
+                   "base '%s/user/..' is not a normalised path" % root),
+        'inode': ('/.reserved/.inodes/%d' % inode, ['ann'],
+                  "base '/.reserved/.inodes/%d' is under /.reserved" % inode),
+        'root': ('/', [top[1:]], 'base / with state=absent would remove top-level HDFS directories'),
+    }
+    audited = len(hadoop.audit_log())
+    result = run([dict(task(name, users=users, base=base, state='absent', force=True,
+                            **backend_args(hadoop, backend)), ignore_errors=True)
+                  for name, (base, users, _message) in cases.items()], hadoop)
+    for name, (_base, _users, message) in cases.items():
+        out = result.task(name)
+        assert out['failed'] is True, (name, out)
+        assert message in out['msg'], (name, out['msg'])
+        assert 'requests' not in out
+    # Nothing was asked of the NameNode, and nothing changed.
+    assert [record for record in hadoop.audit_log()[audited:]
+            if record['src'].startswith((root, top, '/.reserved'))] == []
+    assert tree(hadoop, root) == before
+    assert tree(hadoop, top) == {top: ('DIRECTORY', 'hdfs', 'supergroup', '750')}
+
+
+INT_MODE_PLAYBOOK = """\
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: decimal
+      datalake.notebooks.hdfs_homedir: {{users: [mia], base: {base}, mode: 750, namenode_url: [{url}]}}
+      ignore_errors: true
+    - name: both readings
+      datalake.notebooks.hdfs_homedir: {{users: [mia], base: {base}, mode: 0777, namenode_url: [{url}]}}
+      ignore_errors: true
+    - name: octal
+      datalake.notebooks.hdfs_homedir: {{users: [noa], base: {base}, mode: 0750, namenode_url: [{url}]}}
+"""
+
+
+def test_an_unquoted_decimal_mode_is_refused_and_an_unquoted_octal_one_taken(hadoop, tmp_path):
+    base = '/homes-int-mode'
+    make_base(hadoop, base)
+    playbook = tmp_path / 'playbook.yml'
+    playbook.write_text(INT_MODE_PLAYBOOK.format(base=base, url=hadoop.env['NAMENODE_HTTP']))
+    result = run_playbook(str(playbook), env={'ANSIBLE_PYTHON_INTERPRETER': WEBHDFS_PYTHON})
+    assert result.rc == 0, result.stdout + result.stderr
+    decimal = result.task('decimal')
+    assert decimal['failed'] is True
+    assert decimal['msg'] == ("mode 750 is a number: YAML reads an unquoted 750 as the decimal 750 (octal 1356), "
+                              "not as the octal mode 0750; quote it: mode: '0750'")
+    both = result.task('both readings')
+    assert both['failed'] is True and "quote the mode you mean: mode: '0777' or mode: '0511'" in both['msg']
+    assert result.task('octal')['created_users'] == ['noa']
+    assert listing(hadoop, base) == {'noa': ('DIRECTORY', 'noa', 'supergroup', '750')}
+
+
 STANDBY_HDFS_SITE = """<?xml version="1.0"?>
 <configuration>
   <property><name>dfs.nameservices</name><value>standbytest</value></property>

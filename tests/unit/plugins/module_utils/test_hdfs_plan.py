@@ -17,6 +17,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend i
     plan_diff,
     plan_present,
     summarize_failures,
+    usual_directory_mode,
 )
 
 
@@ -30,7 +31,9 @@ def a_file(owner='hdfs'):
 
 @pytest.mark.parametrize('value, mode', [
     ('0750', 0o750), ('750', 0o750), ('0o700', 0o700), ('1777', 0o1777), ('0', 0),
-    (0o750, 0o750), (488, 0o750), ('  0755 ', 0o755),
+    (0o750, 0o750), (488, 0o750), ('  0755 ', 0o755), ('0644', 0o644),
+    # Ints YAML gives for unquoted octal literals of usual directory modes.
+    (0o700, 0o700), (0o755, 0o755), (0o770, 0o770), (0o711, 0o711), (0o1777, 0o1777), (0, 0),
 ])
 def test_parse_mode(value, mode):
     assert parse_mode(value) == mode
@@ -45,13 +48,42 @@ def test_parse_mode_refuses(value, reason):
         parse_mode(value)
 
 
+# An unquoted 750 in YAML is the decimal int 750 (octal 1356): refused, saying what to write.
+@pytest.mark.parametrize('value, message', [
+    (750, "mode 750 is a number: YAML reads an unquoted 750 as the decimal 750 (octal 1356), not as the "
+          "octal mode 0750; quote it: mode: '0750'"),
+    (755, "quote it: mode: '0755'"), (700, "quote it: mode: '0700'"), (770, "quote it: mode: '0770'"),
+    (777, "quote it: mode: '0777'"), (644, "quote it: mode: '0644'"), (1777, "quote it: mode: '1777'"),
+    (12, "quote it: mode: '0012'"),
+    # Both readings are usual modes: the int does not say which was meant.
+    (511, "mode 511 is a number YAML gives both for an unquoted 0777 and for an unquoted 511; quote the mode "
+          "you mean: mode: '0777' or mode: '0511'"),
+    (1000, "mode: '1750' or mode: '1000'"),
+    # Only an octal literal gives 498 (0762), which is no usual directory mode.
+    (498, "mode 498 (octal 0762) is a number that is not a usual directory mode; quote the mode you mean, "
+          "e.g. mode: '0762'"),
+    (0o744, "mode 484 (octal 0744) is a number that is not a usual directory mode"),
+])
+def test_parse_mode_refuses_ambiguous_ints(value, message):
+    with pytest.raises(ValueError) as error:
+        parse_mode(value)
+    assert message in str(error.value)
+
+
+def test_usual_directory_modes():
+    usual = [mode for mode in range(0o2000) if usual_directory_mode(mode)]
+    assert len(usual) == 40
+    assert {0o750, 0o755, 0o700, 0o711, 0o770, 0o775, 0o777, 0o1777, 0o500, 0} <= set(usual)
+    assert not set(usual) & {0o644, 0o740, 0o057, 0o707, 0o4750, -1}
+
+
 def test_format_mode():
     assert format_mode(0o750) == '0750'
     assert format_mode(0o1777) == '1777'
 
 
-@pytest.mark.parametrize('base, clean', [('/user', '/user'), ('/user/', '/user'), ('//user//x/', '/user/x'),
-                                         ('/', '/'), ('/a/../b', '/b')])
+@pytest.mark.parametrize('base, clean', [('/user', '/user'), ('/user/', '/user'), ('/', '/'),
+                                         ('/data/homes', '/data/homes'), ('/a b', '/a b')])
 def test_normalize_base(base, clean):
     assert normalize_base(base) == clean
 
@@ -60,6 +92,32 @@ def test_normalize_base(base, clean):
 def test_normalize_base_refuses_relative(base):
     with pytest.raises(ValueError, match='absolute'):
         normalize_base(base)
+
+
+@pytest.mark.parametrize('base, message', [
+    ('/user/*', "base '/user/*' contains *, which hdfs dfs expands as a glob"),
+    ('/us?r', 'contains ?'), ('/[u]ser', 'contains [ ]'), ('/u{a,b}', 'contains { }'), ('/u\\x', 'contains \\'),
+    ('/a/../b', "base '/a/../b' is not a normalised path (\"//\", \".\" or \"..\" in it); write the directory "
+                "itself, such as /b"),
+    ('/user/..', 'such as /'), ('/./user', 'such as /user'), ('//user', 'such as /user'),
+    ('/user//x/', 'such as /user/x'),
+    ('/.reserved/.inodes/16385', "base '/.reserved/.inodes/16385' is under /.reserved"),
+    ('/.reserved/raw/user', 'is under /.reserved'),
+    ('/a:b', 'contains ":"'), ('/a\nb', 'control character (U+000A)'),
+])
+def test_normalize_base_refuses(base, message):
+    for state in ('present', 'absent'):
+        with pytest.raises(ValueError) as error:
+            normalize_base(base, state)
+        assert message in str(error.value)
+
+
+def test_root_base_refused_for_removal_only():
+    assert normalize_base('/', 'present') == '/'
+    with pytest.raises(ValueError, match='base / with state=absent would remove top-level HDFS directories'):
+        normalize_base('/', 'absent')
+    with pytest.raises(ValueError, match='state=absent'):
+        normalize_base('//', 'absent')
 
 
 def test_plan_sorts_every_user_into_one_bucket():
