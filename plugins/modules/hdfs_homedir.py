@@ -229,7 +229,7 @@ failures:
       message: "Path is not a directory: /user/dave"
       exception: FileAlreadyExistsException
 base:
-  description: The base directory, normalized.
+  description: The base directory, without a trailing C(/).
   returned: always
   type: str
   sample: /user
