@@ -101,14 +101,23 @@ def _read_text(path):
         raise HadoopSiteError('cannot read %s: %s' % (path, exc))
 
 
-def hdfs_superusergroup(hdfs_site_path, core_site_path=None):
-    """The HDFS superuser group (dfs.permissions.superusergroup) the NameNode reads from these files.
+def superusergroup_from_texts(texts):
+    """The HDFS superuser group (dfs.permissions.superusergroup) set by these site-file texts.
 
-    The NameNode loads core-site.xml, then hdfs-site.xml; `core_site_path` None reads only
-    hdfs-site.xml. A missing file counts as empty, as in Hadoop; the default is "supergroup".
-    ${...} references to other properties of the files are expanded. Surrounding whitespace is
-    removed: the NameNode would compare the raw value, which then names no group at all, so the
-    stripped name is the one to keep out of proxy-user groups. Raises HadoopSiteError.
+    `texts` in the NameNode's load order: core-site.xml, then hdfs-site.xml. "supergroup", the
+    default, when none sets it. ${...} references to other properties of the texts are expanded.
+    Surrounding whitespace is removed: the NameNode would compare the raw value, which then names
+    no group at all, so the stripped name is the one to keep out of proxy-user groups (and a blank
+    value gives the default). Raises HadoopSiteError.
+    """
+    properties = load_site_properties(texts)
+    value = expand(properties, properties.get(SUPERUSERGROUP_KEY, '')).strip()
+    return value or DEFAULT_SUPERUSERGROUP
+
+
+def hdfs_superusergroup(hdfs_site_path, core_site_path=None):
+    """superusergroup_from_texts of the files at these paths; a missing file counts as empty, as in
+    Hadoop, and `core_site_path` None reads hdfs-site.xml alone. Raises HadoopSiteError naming the file.
     """
     texts = []
     for path in (core_site_path, hdfs_site_path):
@@ -120,10 +129,7 @@ def hdfs_superusergroup(hdfs_site_path, core_site_path=None):
         except HadoopSiteError as exc:
             raise HadoopSiteError('%s: %s' % (path, exc))
         texts.append(data)
-    properties = load_site_properties(texts)
-    value = expand(properties, properties.get(SUPERUSERGROUP_KEY, '')).strip()
-    # A blank value names no group at all; keeping "supergroup" out as well costs nothing.
-    return value or DEFAULT_SUPERUSERGROUP
+    return superusergroup_from_texts(texts)
 
 
 def read_site_xml(path):

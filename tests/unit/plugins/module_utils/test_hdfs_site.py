@@ -11,6 +11,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_site impo
     namenode_addresses,
     namenode_urls,
     parse_site_xml,
+    superusergroup_from_texts,
 )
 
 
@@ -188,3 +189,11 @@ def test_hdfs_superusergroup_broken_xml_names_the_file(tmp_path):
     path.write_text('<configuration><property>')
     with pytest.raises(HadoopSiteError, match='%s: not well-formed XML' % path):
         hdfs_superusergroup(str(path))
+
+
+def test_superusergroup_from_texts_in_load_order():
+    core = SITE % '<property><name>dfs.permissions.superusergroup</name><value>c</value></property>'
+    hdfs = SITE % '<property><name>dfs.permissions.superusergroup</name><value>h</value></property>'
+    assert superusergroup_from_texts([core, hdfs]) == 'h'
+    assert superusergroup_from_texts([hdfs, core]) == 'c'
+    assert superusergroup_from_texts([]) == 'supergroup'
