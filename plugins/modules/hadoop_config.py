@@ -19,11 +19,22 @@ description:
     A property is final only when C(<final>) is exactly V(true). The short form
     C(<property name="..." value="..."/>) is understood too.
   - When a name is defined more than once, Hadoop uses the last definition, unless an earlier one
-    is final, in which case it uses that one. The module compares against and edits the definition
-    Hadoop uses, leaves the others alone, and warns about the duplicates. With O(state=absent)
-    every definition is removed.
+    is final, in which case it uses that one. A definition with an empty C(<value></value>) does
+    not replace an earlier value (Hadoop skips it), though a final one still locks the name. The
+    module compares against and edits the definition Hadoop uses, leaves the others alone, and
+    warns about the duplicates. With O(state=absent) every definition is removed.
   - The file is written through a temporary file in the same directory and an atomic rename.
+    A symlink is followed and its target written, so the link stays. The temporary file is
+    readable by its owner only until the file's mode is applied. When the rename is impossible
+    (a bind-mounted file), the file is written in place only with O(unsafe_writes=true).
     A file that is not well-formed XML is never changed; the error names its line and column.
+  - The file must be UTF-8 or another ASCII-compatible encoding it declares. A UTF-16 or UTF-32
+    file, or bytes that are not valid in the file's encoding, are refused with the reason.
+  - Values of secret names are hidden in RV(properties) and in diff mode, in whatever form the
+    file holds them. The names are those of Hadoop's own C(hadoop.security.sensitive-config-keys)
+    default (for example C(fs.s3a.secret.key), C(fs.azure.account.key.*), names ending in
+    C(password) or C(secret)), plus the patterns the file itself sets in that property. A changed
+    secret shows as a changed line with a numbered placeholder.
 author:
   - datalake.notebooks maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -46,7 +57,9 @@ options:
         sets its description. When they are left out, an existing property keeps what it has.
       - With O(state=absent), the names to remove, as a list or as the keys of a dictionary
         (values are ignored).
-      - An empty value is written as C(<value></value>), which Hadoop treats as not set.
+      - An empty value is written as C(<value></value>), which Hadoop treats as not set. Wanting
+        an empty value means that no definition Hadoop reads keeps a value, so every one of them
+        is emptied.
     type: raw
     required: true
   state:
@@ -135,6 +148,7 @@ properties:
     - The value Hadoop reads from the file for each name in O(properties), after the change
       (or, in check mode, after the change that would be made).
     - V(null) for a name that is absent or has no value.
+    - The value of a secret name (see the description) is shown as V(********).
   returned: always
   type: dict
   sample:
@@ -176,6 +190,21 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datalake.notebooks.plugins.module_utils import _filewrite
 from ansible_collections.datalake.notebooks.plugins.module_utils import _hadoop_xml
+from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
+
+
+def hide_secrets(module, sensitive, desired, text):
+    """Let Ansible scrub the values of sensitive names, wanted and in the file, everywhere."""
+    for name, want in desired:
+        if want is not None and want.value and sensitive(name):
+            module.no_log_values.update((want.value, _hadoop_xml.escape(want.value)))
+    try:
+        doc = _hadoop_xml.parse(text)
+    except _hadoop_xml.SiteXmlError:
+        return
+    for prop in doc.properties:
+        if prop.name is not None and prop.value and sensitive(prop.name):
+            module.no_log_values.update((prop.value, _hadoop_xml.escape(prop.value)))
 
 
 def main():
@@ -200,10 +229,13 @@ def main():
     except ValueError as exc:
         module.fail_json(msg='Invalid properties: %s.' % exc, **result)
 
-    try:
-        before = _filewrite.read_text(path)
-    except OSError as exc:
-        module.fail_json(msg='Cannot read %s: %s.' % (path, exc.strerror), **result)
+    sensitive = _sensitive.Sensitive()
+    before = _filewrite.read_or_fail(module, path, result)
+    if before is not None:
+        # A site file may widen Hadoop's list of sensitive names; it never narrows what is hidden.
+        for pattern in _hadoop_xml.sensitive_key_patterns(before):
+            sensitive.add(pattern)
+    hide_secrets(module, sensitive, desired, before or '')
     if before is None:
         if state == 'absent':
             result['properties'] = dict((name, None) for name, dummy in desired)
@@ -217,6 +249,9 @@ def main():
     try:
         outcome = _hadoop_xml.update(source, desired, state=state, force=module.params['force'],
                                      path=path)
+    except _hadoop_xml.EncodingError as exc:
+        module.fail_json(msg='%s: %s. The file was not changed.' % (path, exc), line=exc.line,
+                         column=exc.column, **result)
     except _hadoop_xml.SiteXmlError as exc:
         module.fail_json(msg='%s is not a valid Hadoop configuration file: %s. The file was not'
                          ' changed.' % (path, exc), line=exc.line, column=exc.column, **result)
@@ -230,9 +265,13 @@ def main():
         module.warn(warning)
     after = outcome.text
     changed = before is None or outcome.changed
-    result['properties'] = outcome.values
+    result['properties'] = sensitive.mask_values(outcome.values)
+    placeholders = _sensitive.Placeholders()
 
-    module.exit_json(**_filewrite.finish(module, path, before, after, changed, result))
+    def display(text):
+        return _hadoop_xml.display_text(text, sensitive, placeholders)
+
+    module.exit_json(**_filewrite.finish(module, path, before, after, changed, result, display=display))
 
 
 if __name__ == '__main__':

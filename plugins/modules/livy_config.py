@@ -26,8 +26,14 @@ description:
     lines written are plain ASCII.
   - Every line the module does not change stays byte for byte as it was, line endings included. A
     file without a final newline only gets one when a line is added after its last line.
-  - The file is written through a temporary file in the same directory and an atomic rename. A file
-    Livy could not load (a malformed C(\uXXXX) escape) is never changed; the error names the line.
+  - The file is written through a temporary file in the same directory and an atomic rename. A
+    symlink is followed and its target written, so the link stays. The temporary file is readable
+    by its owner only until the file's mode is applied. When the rename is impossible (a
+    bind-mounted file), the file is written in place only with O(unsafe_writes=true). A file Livy
+    could not load (a malformed C(\uXXXX) escape) is never changed; the error names the line.
+  - Livy reads the file as UTF-8. A UTF-16 file, a byte order mark (Java keeps it as part of the
+    first key), bytes that are not UTF-8, and C(\uD800)-C(\uDFFF) escapes without their other
+    half are refused with the reason, and the file is left as it is.
 author:
   - datalake.notebooks maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -49,8 +55,11 @@ options:
         ignored). Every line that sets one of them is removed; commented-out template lines stay.
       - Every key must start with V(livy.). Livy ignores any other key in C(livy.conf) without a word,
         so the module refuses such keys rather than report a change that has no effect.
-      - Values of keys whose name contains C(password), C(secret) or ends in C(token) or C(tokenValue)
-        are hidden in the module output.
+      - Values of secret keys are hidden in the module output and in diff mode, in whatever form
+        the file holds them (escaped, C(\uXXXX), continued over lines); a changed secret shows as a
+        changed line with a numbered placeholder. Secret keys are those whose name contains
+        C(password), C(secret) or C(credential), or ends in C(token) or C(tokenValue), whatever the
+        case, and those Hadoop's own C(hadoop.security.sensitive-config-keys) default names.
     type: raw
     required: true
   state:
@@ -123,6 +132,7 @@ properties:
   description:
     - Every C(livy.) key Livy reads from the file and its value as Livy uses it (trimmed), after the
       change, or in check mode after the change that would be made.
+    - The value of a secret key is shown as V(********).
   returned: success
   type: dict
   sample:
@@ -169,21 +179,24 @@ diff:
       after_header: /etc/livy/conf/livy.conf
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datalake.notebooks.plugins.module_utils import _filewrite
 from ansible_collections.datalake.notebooks.plugins.module_utils import _propfile
+from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
 
-# Keys whose values stay out of the module's output.
-_SECRET_KEY = re.compile(r'password|secret|token$|tokenvalue$', re.IGNORECASE)
+# Keys whose values stay out of the module's output: Hadoop's own list and Livy's secrets.
+SENSITIVE = _sensitive.Sensitive(_sensitive.HADOOP_SENSITIVE_CONFIG_KEYS + _sensitive.LIVY_SENSITIVE_KEYS)
 
 
-def hide_secrets(module, values):
+def hide_secrets(module, values, raw_values=()):
+    """Let Ansible scrub secret values, decoded and in the escaped forms the file holds, everywhere."""
     for key, value in values.items():
-        if value and _SECRET_KEY.search(key):
-            module.no_log_values.add(value)
+        if value and SENSITIVE(key):
+            module.no_log_values.update((value, _propfile.escape_value(value)))
+    for key, raw in raw_values:
+        if raw and SENSITIVE(key):
+            module.no_log_values.add(raw)
 
 
 def main():
@@ -215,10 +228,10 @@ def main():
             keys=ignored, **result)
     hide_secrets(module, present)
 
-    try:
-        before = _filewrite.read_text(path)
-    except OSError as exc:
-        module.fail_json(msg='Cannot read %s: %s.' % (path, exc.strerror or exc), **result)
+    before = _filewrite.read_or_fail(module, path, result)
+    problem = before is not None and _propfile.encoding_problem(before)
+    if problem:
+        module.fail_json(msg='%s: %s. The file was not changed.' % (path, problem), **result)
     if before is None:
         if state == 'absent':
             module.exit_json(properties={}, collapsed_duplicates=[], **result)
@@ -230,7 +243,10 @@ def main():
     except _propfile.PropertiesError as exc:
         module.fail_json(msg='%s cannot be loaded by Livy (java.util.Properties): %s. The file was not'
                          ' changed.' % (path, exc), line=exc.line, **result)
-    hide_secrets(module, document.as_dict())
+    hide_secrets(module, document.as_dict(), [(token.key, token.raw_value) for token in document.entries()])
+    problem = _propfile.surrogate_problem(document)
+    if problem:
+        module.fail_json(msg='%s: %s. The file was not changed.' % (path, problem), **result)
     try:
         outcome = _propfile.edit(document, present, absent)
     except _propfile.PropertiesError as exc:
@@ -238,13 +254,18 @@ def main():
 
     after = outcome.text
     changed = before is None or outcome.changed
-    result['properties'] = outcome.document.livy_properties()
+    result['properties'] = SENSITIVE.mask_values(outcome.document.livy_properties())
     result['collapsed_duplicates'] = outcome.collapsed
     if outcome.collapsed:
         module.warn('%s: %s was set on more than one line; only the last line, the one Livy reads, is'
                     ' kept.' % (path, ', '.join(outcome.collapsed)))
 
-    module.exit_json(**_filewrite.finish(module, path, before, after, changed, result))
+    placeholders = _sensitive.Placeholders()
+
+    def display(text):
+        return _propfile.display_text(text, SENSITIVE, placeholders)
+
+    module.exit_json(**_filewrite.finish(module, path, before, after, changed, result, display=display))
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from playbook import REPO_ROOT, file_task_failing, file_task_four_ways
+from playbook import REPO_ROOT, file_task_failing, file_task_four_ways, local_play, run_playbook
 
 MODULE = 'datalake.notebooks.livy_config'
 TEMPLATE = os.path.join(REPO_ROOT, 'tests', 'unit', 'fixtures', 'livy.conf.template')
@@ -217,3 +217,123 @@ def test_missing_file_without_create(tmp_path):
     result = run_failing(path, create=False, properties={'livy.spark.master': 'yarn'})
     assert 'does not exist' in result['msg']
     assert not path.exists()
+
+
+def sh(*cmd):
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+# --- Secrets -----------------------------------------------------------------------------------
+
+def test_secrets_are_hidden_in_every_form_at_vvv(tmp_path, java_properties):
+    path = tmp_path / 'livy.conf'
+    # The file holds the secret escaped, as Properties.store writes S3cr=t!pw.
+    path.write_bytes(b'# livy.keystore.password = t3mpl@te\n'
+                     b'livy.keystore.password = S3cr\\=t\\!pw\n'
+                     b'livy.server.port = 8998\n')
+    task = {'name': 'set', MODULE: {'path': str(path), 'properties': {
+        'livy.keystore.password': 'N3w:p#ss', 'livy.key-password': 'K3y pw\u00e9', 'livy.server.port': 8999}}}
+    forms = ['t3mpl@te', 'S3cr', 't!pw', 't\\!pw', 'N3w', 'p#ss', 'p\\#ss', 'K3y', 'pw\u00e9', 'pw\\u00E9']
+    for check in (True, False):
+        shown = run_playbook(local_play([task]), check=check, diff=True, verbosity=3, env=ENV,
+                             callback='ansible.builtin.default')
+        assert shown.rc == 0, shown.stdout + shown.stderr
+        output = shown.stdout + shown.stderr
+        assert [form for form in forms if form in output] == []
+        # Which lines changed stays visible.
+        assert '-livy.keystore.password = ********(secret 2)' in output
+        assert '+livy.keystore.password = ********(secret 3)' in output
+        assert '+livy.key-password = ********(secret 4)' in output
+        assert '+livy.server.port = 8999' in output
+    result = run_playbook(local_play([task]), diff=True, env=ENV).task('set')
+    assert result['changed'] is False
+    assert result['properties'] == {'livy.keystore.password': '********', 'livy.key-password': '********',
+                                    'livy.server.port': '8999'}
+    assert java_properties(path) == {'livy.keystore.password': 'N3w:p#ss', 'livy.key-password': 'K3y pw\u00e9',
+                                     'livy.server.port': '8999'}
+
+
+# --- Symlinks, bind mounts -----------------------------------------------------------------------
+
+def test_symlinked_file_and_directory_are_written_through(tmp_path, java_properties):
+    real_dir = tmp_path / 'conf.dist'
+    real_dir.mkdir()
+    shutil.copy(TEMPLATE, real_dir / 'livy.conf.real')
+    os.symlink('livy.conf.real', real_dir / 'livy.conf')
+    os.symlink(real_dir, tmp_path / 'conf')
+    path = tmp_path / 'conf' / 'livy.conf'
+    results, contents = four_ways(path, backup=True, mode='0640', properties={'livy.impersonation.enabled': True})
+    assert [result['changed'] for result in results] == [True, True, False, False]
+    assert os.readlink(tmp_path / 'conf') == str(real_dir)
+    assert os.readlink(real_dir / 'livy.conf') == 'livy.conf.real'
+    assert stat.S_IMODE(os.stat(real_dir / 'livy.conf.real').st_mode) == 0o640
+    assert java_properties(real_dir / 'livy.conf.real') == {'livy.impersonation.enabled': 'true'}
+    assert os.path.dirname(results[1]['backup_file']) == str(real_dir)
+    assert sorted(name for name in os.listdir(real_dir) if not name.endswith('~')) == ['livy.conf', 'livy.conf.real']
+
+
+def test_bind_mounted_file_needs_unsafe_writes(tmp_path, java_properties):
+    source = tmp_path / 'outside.conf'
+    source.write_bytes(b'livy.server.port = 8998\n')
+    conf = tmp_path / 'conf'
+    conf.mkdir()
+    path = conf / 'livy.conf'
+    path.write_bytes(b'')
+    sh('mount', '--bind', str(source), str(path))
+    try:
+        result = run_failing(path, properties={'livy.server.port': 8999})
+        assert 'Device or resource busy' in result['msg'] and 'unsafe_writes: true' in result['msg']
+        assert path.read_bytes() == b'livy.server.port = 8998\n'
+        assert os.listdir(conf) == ['livy.conf']
+        results, contents = four_ways(path, unsafe_writes=True, properties={'livy.server.port': 8999})
+        assert [result['changed'] for result in results] == [True, True, False, False]
+        assert java_properties(source) == {'livy.server.port': '8999'}
+    finally:
+        subprocess.run(['umount', str(path)], check=False)
+
+
+def test_read_only_file_system_with_backup_fails_cleanly(tmp_path):
+    mount = tmp_path / 'ro'
+    mount.mkdir()
+    sh('mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', str(mount))
+    try:
+        path = mount / 'livy.conf'
+        path.write_bytes(b'livy.server.port = 8998\n')
+        sh('mount', '-o', 'remount,ro', str(mount))
+        result = run_failing(path, backup=True, properties={'livy.server.port': 8999})
+        assert result['msg'] == ('Cannot back up %s: Read-only file system. Set backup: false to change it without'
+                                 ' a backup. The file was not changed.' % path)
+        assert 'Traceback' not in json.dumps(result)
+        assert path.read_bytes() == b'livy.server.port = 8998\n'
+    finally:
+        subprocess.run(['umount', str(mount)], check=False)
+
+
+def test_new_file_is_never_readable_by_others(tmp_path):
+    path = tmp_path / 'livy.conf'
+    result = run_failing(path, mode='0600', owner='no-such-user-a7', properties={'livy.keystore.password': 'x'})
+    assert 'no-such-user-a7' in result['msg']
+    assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0
+
+
+# --- Encodings ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('data, message, livy_reads', [
+    ('livy.server.port = 8998\n'.encode('utf-16'), 'the file is UTF-16 encoded; Livy reads livy.conf as UTF-8',
+     {}),
+    (b'\xef\xbb\xbflivy.server.port = 8998\n', 'the file starts with a UTF-8 byte order mark', {}),
+    (b'livy.server.port = 8998\nlivy.ui.basePath = /caf\xe9\n', 'line 2, column 24 holds bytes that are not valid UTF-8',
+     {'livy.server.port': '8998', 'livy.ui.basePath': '/caf\ufffd'}),
+    (b'livy.server.port = 8998\nlivy.ui.basePath = /\\uD800\n',
+     'line 2: the value of livy.ui.basePath holds a \\uD800-\\uDFFF escape without its other half',
+     {'livy.server.port': '8998', 'livy.ui.basePath': '/\ud800'}),
+], ids=['UTF-16', 'byte order mark', 'Latin-1 bytes', 'lone surrogate escape'])
+def test_encodings_are_named(tmp_path, java_properties, data, message, livy_reads):
+    path = tmp_path / 'livy.conf'
+    path.write_bytes(data)
+    # What Livy reads from such a file is not what it seems to say.
+    assert livy_view(java_properties(path)) == livy_reads
+    result = run_failing(path, properties={'livy.server.port': 8999})
+    assert result['msg'].startswith('%s: %s' % (path, message)), result['msg']
+    assert result['msg'].endswith('The file was not changed.') and 'report' not in result['msg']
+    assert path.read_bytes() == data

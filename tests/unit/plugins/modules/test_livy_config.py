@@ -249,5 +249,6 @@ def test_unwritable_directory_fails_cleanly(run, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, 'mkstemp', refuse)
     result = run({'path': str(path), 'properties': {'livy.a': '2'}})
     assert result['failed'] is True
-    assert result['msg'] == 'Cannot write %s: Permission denied. The file was not changed.' % path
+    assert result['msg'] == ('Cannot create a temporary file beside %s: Permission denied. The file was not'
+                             ' changed.' % path)
     assert path.read_text() == 'livy.a = 1\n'
