@@ -217,12 +217,11 @@ def _check_encoding(data):
     except UnicodeDecodeError as exc:
         line = data.count(b'\n', 0, exc.start) + 1
         column = exc.start - (data.rfind(b'\n', 0, exc.start) + 1) + 1
+        # Where, not which bytes: they may be part of a secret.
         raise EncodingError(
-            'bytes that are not valid UTF-8 (0x%s)%s; Hadoop reads the file as UTF-8 and fails on'
-            ' them ("Invalid UTF-8"). Re-encode the file as UTF-8, or declare its real encoding in'
-            ' the XML declaration' % (data[exc.start:exc.end].hex().upper(),
-                                      ' and no other encoding is declared' if not declared else ''),
-            line, column)
+            'bytes that are not valid UTF-8%s; Hadoop reads the file as UTF-8 and fails on them'
+            ' ("Invalid UTF-8"). Re-encode the file as UTF-8, or declare its real encoding in the XML'
+            ' declaration' % ('' if declared else ' and no other encoding is declared'), line, column)
 
 
 def parse(text):

@@ -119,9 +119,9 @@ def unescape(raw, line=None):
         if char == 'u':
             digits = raw[pos:pos + 4]
             if len(digits) < 4 or not _HEX_DIGITS.issuperset(digits):
+                # The digits are not shown: they may be part of a secret.
                 raise PropertiesError(
-                    'malformed \\uxxxx escape %r: Java\'s Properties.load rejects the whole file'
-                    % ('\\u' + digits), line)
+                    'malformed \\uxxxx escape: Java\'s Properties.load rejects the whole file', line)
             code = int(digits, 16)
             surrogates = surrogates or 0xD800 <= code <= 0xDFFF
             out.append(chr(code))
@@ -527,10 +527,12 @@ def encoding_problem(text):
     try:
         data.decode('utf-8')
     except UnicodeDecodeError as exc:
+        # Where, not which bytes: they may be part of a secret.
         line = data.count(b'\n', 0, exc.start) + 1
-        return ('line %d holds bytes that are not valid UTF-8 (0x%s); Livy reads livy.conf as UTF-8 and'
+        column = exc.start - (data.rfind(b'\n', 0, exc.start) + 1) + 1
+        return ('line %d, column %d holds bytes that are not valid UTF-8; Livy reads livy.conf as UTF-8 and'
                 ' would see U+FFFD in their place. Re-encode the file as UTF-8, or write the characters'
-                ' as \\uXXXX escapes' % (line, data[exc.start:exc.end].hex().upper()))
+                ' as \\uXXXX escapes' % (line, column))
     return None
 
 

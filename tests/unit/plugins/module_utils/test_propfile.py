@@ -457,8 +457,8 @@ def raw(data):
     ('livy.a = 1\n'.encode('utf-16-le'), 'line 1 holds NUL bytes (a UTF-16 file without byte order mark?)'),
     ('livy.a = 1\n'.encode('utf-32'), 'the file is UTF-32 encoded'),
     (b'\xef\xbb\xbflivy.a = 1\n', 'the file starts with a UTF-8 byte order mark, which Livy'),
-    (b'livy.a = 1\nlivy.b = caf\xe9\n', 'line 2 holds bytes that are not valid UTF-8 (0xE9); Livy reads'),
-    (b'livy.b = x\xed\xa0\x80\n', 'line 1 holds bytes that are not valid UTF-8 (0xED)'),
+    (b'livy.a = 1\nlivy.b = caf\xe9\n', 'line 2, column 13 holds bytes that are not valid UTF-8; Livy reads'),
+    (b'livy.b = x\xed\xa0\x80\n', 'line 1, column 11 holds bytes that are not valid UTF-8'),
 ])
 def test_encoding_problems_are_named(data, message):
     assert message in pf.encoding_problem(raw(data))
@@ -500,3 +500,19 @@ def test_display_hides_every_form_of_a_secret():
                      'livy.keystore.password = ********(secret 2)\n'
                      'livy.key-password : ********(secret 3)\r\n'
                      'livy.server.port = 8998\n')
+
+
+def test_display_hides_every_value_java_reads(java_load):
+    """Random files with every key taken for a secret: what Java reads from the text a diff shows
+    holds placeholders only, so no form of a value survives (continuations, escapes, \\u)."""
+    from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
+    texts = dict(('random %d' % index, text) for index, text in enumerate(random_texts(20261201, 600))
+                 if python_load(text) != 'malformed')
+    texts['template'] = read_template()
+    shown = dict((name, pf.display_text(text, lambda key: True, _sensitive.Placeholders()))
+                 for name, text in texts.items())
+    java = java_load(shown)
+    leaks = dict((name, (texts[name], shown[name], java[name])) for name in texts
+                 if any(value and not value.startswith('********(secret ') for value in java[name].values()))
+    assert leaks == {}
+    assert len(texts) > 400
