@@ -11,18 +11,19 @@ MKDIRS, SETOWNER, SETPERMISSION, DELETE and LISTSTATUS are answered by the NameN
 DataNode redirect), so every request goes to the active NameNode. LISTSTATUS is one request
 whatever the size of the directory: the NameNode pages through the directory internally
 (dfs.ls.limit entries a page) and streams the whole listing in one response.
+
+No credential reaches a message or a result: the backend never sends a delegation token, a
+NameNode URL with a query (where one would travel) is refused, a password in a URL is shown as
+********, and every text taken from an exception or an answer goes through `redact`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-
-try:
-    from urllib.parse import quote
-except ImportError:  # pragma: no cover
-    from urllib import quote  # type: ignore
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import (
     FatalHdfsError,
@@ -56,20 +57,62 @@ API_PREFIX = '/webhdfs/v1'
 # Exceptions meaning "this NameNode is not the one to ask": try the next one in the list.
 STANDBY_EXCEPTIONS = ('StandbyException', 'ObserverRetryOnActiveException')
 
+HIDDEN = '********'
+# Credentials as they can appear in a URL, a header or a cookie quoted by an exception or an answer:
+# WebHDFS's `delegation` (and `token` of RENEWDELEGATIONTOKEN) query parameters, SPNEGO/Basic/Bearer
+# Authorization values, the hadoop.auth cookie, and a password in a URL's user info.
+_REDACTIONS = (
+    (re.compile(r'(?i)\b(delegation|token|password|passwd|secret)=[^&\s\'")]+'), r'\1=' + HIDDEN),
+    (re.compile(r'(?i)\b(Negotiate|Basic|Bearer)( +)[A-Za-z0-9+/=._~-]{16,}'), r'\1\2' + HIDDEN),
+    (re.compile(r'(?i)\b(hadoop\.auth=)"?[^";\s]+"?'), r'\1' + HIDDEN),
+    (re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@'), r'\1:' + HIDDEN + '@'),
+)
+
 
 # ---------------------------------------------------------------------------------------------
 # Parsing (pure)
 
 
+def redact(text):
+    """`text` with every credential it may quote (see _REDACTIONS) replaced by ********."""
+    text = text if isinstance(text, str) else str(text)
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def normalize_namenode_url(url):
-    """'nn1:9870' -> 'http://nn1:9870'; a trailing '/' or '/webhdfs/v1' is dropped."""
+    """'nn1:9870' -> 'http://nn1:9870'; a trailing '/' or '/webhdfs/v1' is dropped.
+
+    A query or a fragment is refused (ValueError naming the parameters, not their values): the
+    operation path and query are added here, and a `delegation` parameter would be a credential.
+    """
     url = url.strip()
     if '://' not in url:
         url = 'http://' + url
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or url.endswith(('?', '#')):
+        names = sorted(set(name for name, dummy in parse_qsl(parts.query, keep_blank_values=True)))
+        raise ValueError(
+            'namenode_url %s has a %s%s: give only the NameNode\'s HTTP address, scheme://host:port '
+            '(for example http://nn1:9870). The module adds the WebHDFS path and query itself and sends no '
+            'delegation token: it authenticates as hdfs_user, or with Kerberos (kerberos=true).'
+            % (display_url(urlunsplit(parts[:3] + ('', ''))),
+               'query string' if parts.query or url.endswith('?') else 'fragment',
+               ' (parameters: %s)' % ', '.join(names) if names else ''))
     url = url.rstrip('/')
     if url.endswith(API_PREFIX):
         url = url[:-len(API_PREFIX)]
     return url.rstrip('/')
+
+
+def display_url(url):
+    """`url` as it may be shown: a password in its user info replaced by ********."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = '%s:%s@%s' % (parts.username or '', HIDDEN, parts.netloc.rsplit('@', 1)[1])
+    return urlunsplit((parts.scheme, netloc) + tuple(parts[2:]))
 
 
 def operation_url(namenode, path):
@@ -171,7 +214,16 @@ class WebHdfsBackend(HdfsBackend):
         super(WebHdfsBackend, self).__init__(safemode_timeout=safemode_timeout, **kwargs)
         if not namenodes:
             raise ValueError('at least one NameNode URL is needed')
-        self.namenodes = [normalize_namenode_url(url) for url in namenodes]
+        self.namenodes = []
+        # A refused URL fails the first call, which the module reports like any other HDFS error.
+        self._refused = None
+        for url in namenodes:
+            try:
+                self.namenodes.append(normalize_namenode_url(url))
+            except ValueError as exc:
+                self._refused = self._refused or FatalHdfsError(redact(exc))
+                self.namenodes.append('namenode_url #%d' % (len(self.namenodes) + 1))
+        self._shown = [display_url(url) for url in self.namenodes]
         self.user = None if kerberos else user
         self.kerberos = kerberos
         self.verify = verify
@@ -188,7 +240,8 @@ class WebHdfsBackend(HdfsBackend):
 
     @property
     def active_namenode(self):
-        return self.namenodes[self._active]
+        """The NameNode in use, as it may be shown (no password)."""
+        return self._shown[self._active]
 
     def _session(self):
         session = getattr(self._local, 'session', None)
@@ -219,6 +272,8 @@ class WebHdfsBackend(HdfsBackend):
         Raises HdfsError with the NameNode's message, SafeModeError is retried here until
         `safemode_timeout`, FatalHdfsError when no NameNode is active or authentication fails.
         """
+        if self._refused is not None:
+            raise FatalHdfsError(self._refused.message, op=op, path=path)
         query = {'op': op}
         if self.user:
             query['user.name'] = self.user
@@ -238,18 +293,30 @@ class WebHdfsBackend(HdfsBackend):
         count = len(self.namenodes)
         for step in range(count):
             index = (first + step) % count
-            namenode = self.namenodes[index]
+            namenode, shown = self.namenodes[index], self._shown[index]
+            fatal = None
             try:
-                response = session.request(method, operation_url(namenode, path), params=query,
+                # verify with each request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override
+                # a session's verify (validate_certs=false or ca_path), never a request's.
+                response = session.request(method, operation_url(namenode, path), params=query, verify=self.verify,
                                            timeout=self.timeout, allow_redirects=False)
             except requests.exceptions.SSLError as exc:
-                failures.append('%s: TLS error: %s' % (namenode, exc))
+                reason = redact(_root_cause(exc))
+                hint = ' (set ca_path to the PEM file of its CA)' if 'CERTIFICATE_VERIFY_FAILED' in reason else ''
+                failures.append('%s: TLS error: %s%s' % (shown, reason, hint))
                 continue
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                failures.append('%s: %s' % (namenode, _connection_reason(exc)))
+                failures.append('%s: %s' % (shown, _connection_reason(exc)))
                 continue
+            except Exception as exc:  # pylint: disable=broad-except
+                # Anything else (a CA bundle that cannot be read, a Kerberos failure, an encoding
+                # error) becomes a message here, so no traceback can quote the request.
+                fatal = request_failure(shown, exc)
             finally:
                 self.count_request()
+            if fatal is not None:
+                # Raised outside the except clause: the original exception is not chained to it.
+                raise FatalHdfsError(fatal, op=op, path=path)
             if 200 <= response.status_code < 300:
                 if index != self._active:
                     self._active = index
@@ -258,10 +325,12 @@ class WebHdfsBackend(HdfsBackend):
                 try:
                     return response.json()
                 except ValueError:
-                    raise HdfsError('unreadable answer: %s' % _abbreviate(response.text), op=op, path=path)
+                    unreadable = 'unreadable answer: %s' % redact(_abbreviate(response.text))
+                raise HdfsError(unreadable, op=op, path=path)
             exception, java_class, message = parse_remote_exception(response.status_code, response.content)
+            message = redact(message)
             if is_standby(exception, message):
-                failures.append('%s: standby' % namenode)
+                failures.append('%s: standby' % shown)
                 continue
             if is_safemode(exception, message):
                 raise SafeModeError(message, op=op, path=path, exception=exception)
@@ -269,11 +338,11 @@ class WebHdfsBackend(HdfsBackend):
                 raise FatalHdfsError(
                     '%s refused the credentials (HTTP %s): %s. With Kerberos set kerberos=true and '
                     'hold a ticket; with simple auth check hdfs_user.'
-                    % (namenode, response.status_code, message), op=op, path=path, exception=exception)
+                    % (shown, response.status_code, message), op=op, path=path, exception=exception)
             if response.status_code == 404 and exception is None:
                 raise FatalHdfsError(
                     '%s has no WebHDFS endpoint (HTTP 404 for %s): is this the NameNode HTTP address '
-                    'and is dfs.webhdfs.enabled true?' % (namenode, API_PREFIX), op=op, path=path)
+                    'and is dfs.webhdfs.enabled true?' % (shown, API_PREFIX), op=op, path=path)
             if index != self._active:
                 self._active = index
             raise HdfsError(message, op=op, path=path, exception=exception)
@@ -292,7 +361,7 @@ class WebHdfsBackend(HdfsBackend):
         try:
             return parse_liststatus(document)
         except ValueError as exc:
-            raise FatalHdfsError(str(exc), op='LISTSTATUS', path=path)
+            raise FatalHdfsError(redact(exc), op='LISTSTATUS', path=path)
 
     def count_children(self, paths):
         return self._batch(paths, lambda path: len(self.list_dir(path) or {}), results=True)
@@ -376,4 +445,37 @@ def _connection_reason(exc):
                    'No route to host', 'Temporary failure in name resolution'):
         if marker in text:
             return marker.lower()
-    return _abbreviate(text, 200)
+    return redact(_abbreviate(_root_cause(exc), 200))
+
+
+def _root_cause(exc):
+    """The innermost reason of a requests exception (urllib3 wraps it in a pool error quoting the URL)."""
+    seen = set()
+    current = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        reason = getattr(current, 'reason', None)
+        if isinstance(reason, BaseException):
+            current = reason
+        elif current.args and isinstance(current.args[0], BaseException):
+            current = current.args[0]
+        elif current.__cause__ is not None:
+            current = current.__cause__
+        else:
+            break
+    return str(current) or current.__class__.__name__
+
+
+def request_failure(namenode, exc):
+    """The message for a request to `namenode` that failed with `exc` before any HTTP answer."""
+    reason = redact(_abbreviate(_root_cause(exc), 300))
+    kind = exc.__class__.__name__
+    if 'CA certificate bundle' in reason or (isinstance(exc, OSError) and 'certificate' in reason.lower()):
+        return ('%s: cannot read the CA bundle to verify its certificate (%s). Set ca_path to a readable PEM '
+                'file, and check REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment of the task.'
+                % (namenode, reason))
+    if exc.__class__.__module__.startswith(('requests_gssapi', 'gssapi', 'spnego')):
+        return ('%s: Kerberos (SPNEGO) authentication failed: %s: %s. Hold a ticket (kinit, or a keytab) '
+                'for a principal the NameNode accepts, and use the NameNode\'s host name in namenode_url.'
+                % (namenode, kind, reason))
+    return '%s: the request failed: %s: %s' % (namenode, kind, reason)

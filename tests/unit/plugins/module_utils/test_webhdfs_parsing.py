@@ -15,6 +15,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_cli impor
     umask_for,
 )
 from ansible_collections.datalake.notebooks.plugins.module_utils._webhdfs import (
+    display_url,
     is_safemode,
     is_standby,
     normalize_namenode_url,
@@ -22,6 +23,8 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._webhdfs import
     parse_liststatus,
     parse_remote_exception,
     permission_param,
+    redact,
+    request_failure,
 )
 
 LISTSTATUS = json.loads('''
@@ -193,3 +196,72 @@ def test_cli_name_problem(name, problem):
         assert result is None
     else:
         assert result.startswith(problem)
+
+
+SECRET = 'HAAEaGRmcwRoZGZzAIoBjxQ2xjuKAY84QkY7AQIUzq5rV3Ah4PfO0vqsW8Tt6Do8lqQSV0VCSERGUyBkZWxlZ2F0aW9uAA'
+SPNEGO = 'YIIChgYGKwYBBQUCoIICejCCAnagDTALBgkqhkiG9xIBAgKiggJjBIICX2CCAlsGCSqGSIb3EgECAgEAboICSjCC'
+
+
+@pytest.mark.parametrize('text, shown', [
+    ('Max retries exceeded with url: /webhdfs/v1/user?op=LISTSTATUS&delegation=%s&user.name=hdfs' % SECRET,
+     'Max retries exceeded with url: /webhdfs/v1/user?op=LISTSTATUS&delegation=********&user.name=hdfs'),
+    ("op=RENEWDELEGATIONTOKEN&token=%s'" % SECRET, "op=RENEWDELEGATIONTOKEN&token=********'"),
+    ("{'Authorization': 'Negotiate %s'}" % SPNEGO, "{'Authorization': 'Negotiate ********'}"),
+    ('Set-Cookie: hadoop.auth="u=hdfs&p=hdfs&t=simple&e=1&s=%s"; Path=/' % SECRET,
+     'Set-Cookie: hadoop.auth=********; Path=/'),
+    ('http://ops:%s@nn1:9870/webhdfs/v1/x?op=MKDIRS' % SECRET, 'http://ops:********@nn1:9870/webhdfs/v1/x?op=MKDIRS'),
+    # What is not a credential stays as it is.
+    ('Basic authentication failed; token renewal expired', 'Basic authentication failed; token renewal expired'),
+    ('http://nn1:9870/webhdfs/v1/user?op=LISTSTATUS&user.name=hdfs',
+     'http://nn1:9870/webhdfs/v1/user?op=LISTSTATUS&user.name=hdfs'),
+])
+def test_redact(text, shown):
+    assert redact(text) == shown
+
+
+@pytest.mark.parametrize('url, error', [
+    ('http://nn1:9870/webhdfs/v1?delegation=%s' % SECRET, 'has a query string (parameters: delegation)'),
+    ('http://nn1:9870/?user.name=hdfs&delegation=%s' % SECRET, '(parameters: delegation, user.name)'),
+    ('http://nn1:9870/#%s' % SECRET, 'has a fragment'),
+    ('http://nn1:9870/?', 'has a query string:'),
+    ('http://ops:%s@nn1:9870/?delegation=x' % SECRET, 'namenode_url http://ops:********@nn1:9870/ has a query'),
+])
+def test_normalize_namenode_url_refuses_a_query_without_showing_it(url, error):
+    with pytest.raises(ValueError) as raised:
+        normalize_namenode_url(url)
+    assert error in str(raised.value)
+    assert 'scheme://host:port' in str(raised.value)
+    assert SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize('url, shown', [
+    ('http://ops:%s@nn1:9870' % SECRET, 'http://ops:********@nn1:9870'),
+    ('https://:%s@nn1:9871/gateway' % SECRET, 'https://:********@nn1:9871/gateway'),
+    ('http://ops@nn1:9870', 'http://ops@nn1:9870'),
+    ('http://nn1:9870', 'http://nn1:9870'),
+])
+def test_display_url_hides_a_password(url, shown):
+    assert display_url(url) == shown
+
+
+class SPNEGOExchangeError(Exception):
+    """Stands for requests_gssapi's exception of that name (the library is optional)."""
+
+
+SPNEGOExchangeError.__module__ = 'requests_gssapi.exceptions'
+
+
+@pytest.mark.parametrize('exc, wanted', [
+    (OSError('Could not find a suitable TLS CA certificate bundle, invalid path: /etc/nope.pem'),
+     ['cannot read the CA bundle', '/etc/nope.pem', 'ca_path', 'REQUESTS_CA_BUNDLE']),
+    (SPNEGOExchangeError('generate_request_header failed: No Kerberos credentials; header Negotiate %s' % SPNEGO),
+     ['Kerberos (SPNEGO) authentication failed', 'No Kerberos credentials', 'Negotiate ********', 'kinit']),
+    (UnicodeEncodeError('latin-1', 'delegation=%s\u2603' % SECRET, 5, 6, 'ordinal not in range(256)'),
+     ['the request failed: UnicodeEncodeError']),
+])
+def test_request_failure_messages(exc, wanted):
+    message = request_failure('https://nn1:9871', exc)
+    assert message.startswith('https://nn1:9871: ')
+    for part in wanted:
+        assert part in message
+    assert SECRET not in message and SPNEGO not in message
