@@ -8,11 +8,8 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_site import (
-    DEFAULT_SUPERUSERGROUP,
-    SUPERUSERGROUP_KEY,
     HadoopSiteError,
-    expand,
-    load_site_properties,
+    superusergroup_from_texts,
 )
 
 DOCUMENTATION = r"""
@@ -21,8 +18,8 @@ short_description: The HDFS superuser group (dfs.permissions.superusergroup) fro
 version_added: 0.2.0
 description:
   - Reads C(dfs.permissions.superusergroup) from the given C(*-site.xml) texts as Hadoop's
-    C(Configuration) loads them, in order (core-site.xml first, then hdfs-site.xml, as the NameNode
-    does): the last value wins, a final property keeps its value, an empty value is skipped.
+    C(Configuration) loads them, in the order given (core-site.xml first, then hdfs-site.xml, as the
+    NameNode does). The last value wins, a final property keeps its value, an empty value is skipped.
   - Returns V(supergroup), Hadoop's default, when no text sets it. The role keeps this group out of
     C(hadoop.proxyuser.<livy>.groups): its members are HDFS superusers.
 options:
@@ -48,11 +45,9 @@ _value:
 
 def hdfs_superusergroup(texts):
     try:
-        properties = load_site_properties([text.encode('utf-8') if isinstance(text, str) else text
-                                           for text in texts])
+        return superusergroup_from_texts([text.encode('utf-8') if isinstance(text, str) else text for text in texts])
     except HadoopSiteError as exc:
         raise AnsibleFilterError('livy_impersonation: a Hadoop site file cannot be read: %s' % exc) from None
-    return expand(properties, properties.get(SUPERUSERGROUP_KEY, '')).strip() or DEFAULT_SUPERUSERGROUP
 
 
 class FilterModule:

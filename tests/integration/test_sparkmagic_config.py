@@ -45,7 +45,7 @@ def homes(tmp_path):
         home.chmod(0o750)
         users[short] = (name, entry)
     yield base, users
-    for name, _ in users.values():
+    for name, dummy in users.values():
         subprocess.run(['userdel', name], capture_output=True, check=False)
 
 
@@ -191,8 +191,8 @@ def test_fifo_in_place_of_the_file_is_refused_without_hanging(homes):
 
 def test_directory_of_another_user_is_refused(homes):
     base, users = homes
-    mallory, _ = users['mallory']
-    _, bob = users['bob']
+    mallory = users['mallory'][0]
+    bob = users['bob'][1]
     directory = base / mallory / '.sparkmagic'
     directory.mkdir(mode=0o755)
     os.chown(directory, bob.pw_uid, bob.pw_gid)
@@ -205,8 +205,8 @@ def test_directory_of_another_user_is_refused(homes):
 
 def test_home_of_another_user_is_refused(homes):
     base, users = homes
-    mallory, _ = users['mallory']
-    _, bob = users['bob']
+    mallory = users['mallory'][0]
+    bob = users['bob'][1]
     os.chown(base / mallory, bob.pw_uid, bob.pw_gid)
     result = run(base, [mallory])
     assert result['refused'][0]['path'] == str(base / mallory)
@@ -215,7 +215,7 @@ def test_home_of_another_user_is_refused(homes):
 
 def test_symlinked_home_is_refused(homes, victim):
     base, users = homes
-    alice, _ = users['alice']
+    alice = users['alice'][0]
     (base / alice).rmdir()
     os.symlink(str(victim), str(base / alice))
     before = snapshot(victim)
@@ -226,7 +226,7 @@ def test_symlinked_home_is_refused(homes, victim):
 
 def test_missing_home_is_reported_and_not_created(homes):
     base, users = homes
-    alice, _ = users['alice']
+    alice = users['alice'][0]
     (base / alice).rmdir()
     result = run(base, [alice])
     assert result['missing_homes'] == [alice] and result['changed'] is False
@@ -235,7 +235,7 @@ def test_missing_home_is_reported_and_not_created(homes):
 
 def test_unknown_os_user_fails_before_any_write(homes):
     base, users = homes
-    alice, _ = users['alice']
+    alice = users['alice'][0]
     play = local_play([dict(task(base, [alice, 'dnsm-nobody-here']), ignore_errors=True)])
     result = run_playbook(play).task('sparkmagic')
     assert result['failed'] is True
