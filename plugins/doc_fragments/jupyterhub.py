@@ -23,6 +23,9 @@ options:
         (on the managed node; with a local connection, the controller's environment).
       - Prefer this option, from a vault, to the C(environment) task keyword, because Ansible shows the
         C(environment) values in C(-vvv) output, while this option is never shown.
+      - Whitespace around the token (the final newline of a YAML block scalar or of a file read whole)
+        is removed. A token with whitespace, control characters or non-ASCII characters inside is
+        refused before any request, and the message does not show it.
     type: str
   validate_certs:
     description:

@@ -7,7 +7,8 @@ This module_util is private to the datalake.notebooks collection; its API may ch
 Plain Python plus `requests`: no Ansible import, so the pure parts are unit-tested alone.
 
 Every error is a HubError whose message names the operation and the URL and never contains the
-API token (the token only travels in the Authorization header, and messages are scrubbed anyway).
+API token: the token only travels in the Authorization header, every exception of the HTTP stack is
+turned into a HubError whose text is scrubbed, and the original exception is not chained to it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ MAX_ATTEMPTS = 4
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+
+# Pages of GET /users followed at most: 200,000 users at the hub's default api_page_max_limit of
+# 200. A hub whose `next` never ends (a bug, or not a hub) is stopped here instead of looping.
+MAX_PAGES = 1000
 
 READ_SCOPE = 'list:users'
 WRITE_SCOPE = 'admin:users'
@@ -96,6 +101,8 @@ def next_offset(body, offset):
     Reads `_pagination.next.offset` rather than following `_pagination.next.url`: the hub builds
     that URL from the request it saw, which behind a TLS-terminating proxy can be its internal
     http:// address. A hub without pagination (before 2.0) answers a plain list: one page.
+    The hub only sends `next` while offset + limit < total, so an empty page, or a `next` at or past
+    `_pagination.total`, is the end too, whatever `next` says.
     """
     if isinstance(body, list):
         return None
@@ -103,13 +110,16 @@ def next_offset(body, offset):
     if not isinstance(pagination, dict):
         raise ValueError('no "_pagination" object in a paginated answer')
     following = pagination.get('next')
-    if not following:
+    if not following or not body.get('items'):
         return None
     if not isinstance(following, dict) or not isinstance(following.get('offset'), int):
         raise ValueError('"_pagination.next" has no integer "offset"')
     if following['offset'] <= offset:
         raise ValueError('"_pagination.next.offset" (%s) does not move past offset %s'
                          % (following['offset'], offset))
+    total = pagination.get('total')
+    if isinstance(total, int) and not isinstance(total, bool) and following['offset'] >= total:
+        return None
     return following['offset']
 
 
@@ -163,6 +173,31 @@ def scrub(text, secrets):
         if secret:
             text = text.replace(secret, '********')
     return text
+
+
+def clean_token(token):
+    """The token as it goes into the Authorization header: surrounding whitespace removed.
+
+    A YAML block scalar or a file read whole leaves a final newline, which the HTTP stack refuses
+    with an error that quotes the header, token included. What is left must be printable ASCII
+    without spaces (hub tokens are hex); the message never shows the token.
+    """
+    if token is None:
+        token = ''
+    if not isinstance(token, str):
+        raise HubError('The API token is not a string: give api_token (or JUPYTERHUB_API_TOKEN) as text.')
+    cleaned = token.strip()
+    if not cleaned:
+        raise HubError('The API token is empty (or only whitespace): set api_token, or JUPYTERHUB_API_TOKEN '
+                       'in the environment of the task.')
+    for position, char in enumerate(cleaned, 1):
+        if not '!' <= char <= '~':
+            kind = 'whitespace or a control character' if char.isspace() or ord(char) < 32 or ord(char) == 127 \
+                else 'a character that is not printable ASCII'
+            raise HubError('The API token (api_token or JUPYTERHUB_API_TOKEN) has %s at position %d of %d '
+                           '(after removing surrounding whitespace); it is not shown. Give the token exactly as '
+                           'JupyterHub issued it.' % (kind, position, len(cleaned)))
+    return cleaned
 
 
 def http_error_message(method, url, status, body_text, scope, what):
@@ -255,7 +290,10 @@ class HubClient(object):
             raise HubError('ca_path %s is not a readable file: give the PEM file of the CA that signed the '
                            'hub\'s certificate.' % ca_path)
         self.public_url = url.rstrip('/')
-        self._token = token
+        # Both forms are scrubbed from messages: Ansible masks only the value it was given.
+        self._secrets = [token, None]
+        self._token = clean_token(token)
+        self._secrets[1] = self._token
         self.timeout = timeout
         self._sleep = sleep
         self.retries = 0  # how many retries were needed, for the module's result
@@ -292,6 +330,7 @@ class HubClient(object):
         attempt = 0
         while True:
             attempt += 1
+            failure = None
             try:
                 response = self.session.request(method, url, json=json_body, headers=headers, verify=self._verify,
                                                 timeout=self.timeout, allow_redirects=False)
@@ -300,7 +339,15 @@ class HubClient(object):
                     self.retries += 1
                     self._sleep(backoff_delay(attempt))
                     continue
-                raise HubError(self._scrub(connection_error_message(self.public_url, exc, what)), url=url)
+                failure = connection_error_message(self.public_url, exc, what)
+            except Exception as exc:  # pylint: disable=broad-except
+                # Whatever else the HTTP stack raises (urllib3, http.client, an encoding error) must
+                # not leave as a traceback that may quote the request.
+                failure = ('Request %s %s failed while trying to %s: %s: %s'
+                           % (method, url, what, exc.__class__.__name__, _root_cause(exc)))
+            if failure is not None:
+                # Raised outside the except clause, so the original exception is not chained to it.
+                raise HubError(self._scrub(failure), url=url)
             if response.status_code not in ok and is_retryable_status(response.status_code) \
                     and attempt < MAX_ATTEMPTS:
                 self.retries += 1
@@ -316,14 +363,15 @@ class HubClient(object):
         try:
             return response.status_code, response.json()
         except ValueError:
+            # from None: the decoder's exception quotes the body, which is not scrubbed.
             raise HubError(self._scrub(
                 'JupyterHub answered %s %s with HTTP %s but the body is not JSON (Content-Type %s): %s. '
                 'Is url the JupyterHub itself and not another server or a login page?'
                 % (method, url, response.status_code, response.headers.get('Content-Type', 'none'),
-                   hub_message(response.text))), status=response.status_code, url=url)
+                   hub_message(response.text))), status=response.status_code, url=url) from None
 
     def _scrub(self, text):
-        return scrub(text, [self._token])
+        return scrub(text, self._secrets)
 
     def version(self):
         """The hub's version; proves url, TLS and reachability before anything needs the token."""
@@ -334,10 +382,13 @@ class HubClient(object):
         return str(body['version'])
 
     def list_users(self):
-        """{name: user model} of every hub user, page by page (paginated API, biggest pages)."""
+        """{name: user model} of every hub user, page by page (paginated API, biggest pages).
+
+        Stops on the last page, an empty page or `_pagination.total`; fails after MAX_PAGES pages.
+        """
         users = {}
         offset = 0
-        while True:
+        for dummy_page in range(MAX_PAGES):
             path = list_query(offset)
             dummy, body = self._request('GET', path, 'list users', READ_SCOPE,
                                         headers={'Accept': PAGINATION_MEDIA_TYPE})
@@ -346,12 +397,17 @@ class HubClient(object):
                 following = next_offset(body, offset)
             except ValueError as exc:
                 raise HubError('JupyterHub answered GET %s%s with an unexpected body: %s.'
-                               % (self.base, path, exc), url=self.base + path)
+                               % (self.base, path, exc), url=self.base + path) from None
             for item in items:
                 users[item['name']] = item
             if following is None:
                 return users
             offset = following
+        raise HubError('JupyterHub kept answering GET %s/users with further pages: stopped at the cap of %d pages, '
+                       'with %d users so far and the next page at %s%s. Its "_pagination.next" never ends: is url '
+                       'a JupyterHub, and is its api_page_max_limit very small?'
+                       % (self.base, MAX_PAGES, len(users), self.base, list_query(offset)),
+                       url=self.base + list_query(offset))
 
     def create_users(self, names, admin=False):
         """Create `names` in one request; the names the hub created (it may normalize them)."""

@@ -12,6 +12,9 @@ version_added: 0.1.0
 description:
   - Reads every user of a JupyterHub (following the API's pagination, so hubs with thousands of users
     come back whole) and, when O(users) is given, creates the missing ones in one request or removes them.
+  - The listing ends at the hub's last page, at an empty page, or once C(_pagination.total) users are
+    covered; a hub that keeps announcing further pages fails the task after 1000 pages (200,000 users
+    at the hub's default C(api_page_max_limit) of 200) instead of looping.
   - Authenticates with an API token. The C(POST /hub/api/authorizations/token) user name and password
     exchange of the EMR procedure was removed in JupyterHub 2.0 and is not used.
   - User names are checked before the hub is asked anything, because they later become HDFS home

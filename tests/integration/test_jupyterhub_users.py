@@ -6,9 +6,13 @@ The hub is shared by the session: each test uses names of its own and reads the 
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
 
+import pytest
+from broken_http import BrokenHub
 from playbook import local_play, run_playbook
 
 MODULE = 'datalake.notebooks.jupyterhub_users'
@@ -194,11 +198,7 @@ def test_wrong_token_is_rejected_clearly(jupyterhub):
 
 
 def test_hub_down_names_the_url(jupyterhub):
-    import socket
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    url = 'http://127.0.0.1:%d' % port
+    url = 'http://127.0.0.1:%d' % free_port()
 
     result = failing([task('down', jupyterhub.admin_token, url, timeout=5)])
 
@@ -265,6 +265,108 @@ def test_no_token_in_verbose_output(jupyterhub, jupyterhub_tls):
         assert 'verbose-user' in output  # the run did print results
         for token in jupyterhub.tokens + jupyterhub_tls.tokens:
             assert token not in output, 'a token is in the %s -vvv output' % callback
+
+
+def test_token_with_surrounding_whitespace_works_and_is_never_printed(jupyterhub):
+    """A token from a YAML block scalar or a slurped file ends in a newline; one with whitespace or
+    control characters inside is refused. Neither form reaches the -vvv output of any task."""
+    jupyterhub.delete_users(['whitespace-token-user'])
+    admin, reader = jupyterhub.admin_token, jupyterhub.readonly_token
+    inner = {
+        'inner space': admin[:20] + ' ' + admin[20:],
+        'inner control character': admin[:20] + '\x01' + admin[20:],
+        'inner non-ASCII': admin[:20] + '\u00e9' + admin[20:],
+    }
+    tasks = [
+        task('block scalar token creates', '  ' + admin + '\r\n', jupyterhub.url, users=['whitespace-token-user']),
+        task('newline token reads', reader + '\n', jupyterhub.url),
+        task('newline token, hub down', admin + '\n', 'http://127.0.0.1:%d' % free_port(), timeout=2),
+        task('only whitespace', ' \n', jupyterhub.url),
+    ] + [task(name, token, jupyterhub.url) for name, token in inner.items()]
+
+    result = failing(tasks)
+    assert result.task('newline token reads')['users'] == jupyterhub.user_names()
+    assert result.task('block scalar token creates')['created'] == ['whitespace-token-user']
+    assert 'whitespace-token-user' in jupyterhub.user_names()
+    down = result.task('newline token, hub down')
+    assert down['failed'] is True and 'Cannot reach JupyterHub at http://127.0.0.1:' in down['msg']
+    assert 'The API token is empty (or only whitespace)' in result.task('only whitespace')['msg']
+    for name in inner:
+        out = result.task(name)
+        assert out['failed'] is True
+        assert 'at position 21 of %d' % (len(admin) + 1) in out['msg'] and 'it is not shown' in out['msg']
+    assert 'whitespace or a control character' in result.task('inner space')['msg']
+    assert 'whitespace or a control character' in result.task('inner control character')['msg']
+    assert 'not printable ASCII' in result.task('inner non-ASCII')['msg']
+
+    for callback in ('ansible.builtin.default', 'ansible.posix.json'):
+        result = failing(tasks, verbosity=3, callback=callback)
+        output = result.stdout + result.stderr
+        assert 'whitespace-token-user' in output  # the run did print results
+        for secret in (admin, reader) + tuple(part for token in inner.values() for part in (token[:20], token[21:])):
+            assert secret not in output, 'a token is in the %s -vvv output' % callback
+
+
+def broken_hub_task(name, hub, **args):
+    return task(name, 'broken-hub-token-0123456789', hub.url, **args)
+
+
+def test_pages_that_never_end_stop_at_the_cap():
+    with BrokenHub('endless-pages') as hub:
+        began = time.monotonic()
+        result = failing([broken_hub_task('endless', hub)], timeout=300)
+        elapsed = time.monotonic() - began
+        pages = hub.count('/hub/api/users')
+
+    out = result.task('endless')
+    assert out['failed'] is True
+    assert 'stopped at the cap of 1000 pages, with 1000 users so far' in out['msg'], out['msg']
+    assert '%s/hub/api/users?offset=1000&limit=' % hub.url in out['msg']
+    assert pages == 1000
+    assert elapsed < 120, 'listing 1000 pages took %.0f s' % elapsed
+
+
+@pytest.mark.parametrize('mode, users, pages', [
+    # An empty page ends the listing although its `next` points further.
+    ('empty-pages', ['first-0', 'first-1', 'first-2'], 2),
+    # `_pagination.total` ends it although `next` is never null.
+    ('past-total', ['user-0', 'user-1', 'user-2'], 3),
+])
+def test_listing_ends_on_an_empty_page_or_at_the_total(mode, users, pages):
+    with BrokenHub(mode) as hub:
+        result = run([broken_hub_task(mode, hub)], timeout=120)
+        asked = hub.count('/hub/api/users')
+
+    assert result.rc == 0, result.stdout + result.stderr
+    assert result.task(mode)['users'] == users
+    assert asked == pages
+
+
+@pytest.mark.parametrize('mode, message', [
+    ('reset', 'Connection reset by peer'),
+    ('slow', 'did not answer in time'),
+])
+def test_resets_and_slow_answers_are_retried_a_bounded_number_of_times(mode, message):
+    with BrokenHub(mode, delay=3) as hub:
+        began = time.monotonic()
+        result = failing([broken_hub_task(mode, hub, timeout=1)], timeout=120)
+        elapsed = time.monotonic() - began
+        attempts = hub.count('/hub/api/')
+
+    out = result.task(mode)
+    assert out['failed'] is True
+    assert out['msg'].startswith('%s %s' % ('Cannot reach JupyterHub at' if mode == 'reset' else 'JupyterHub at',
+                                            hub.url)), out['msg']
+    assert message in out['msg'], out['msg']
+    # 1 + 3 retries with backoff (0.25 to 3.5 s in all), each slow attempt cut at the 1 s timeout.
+    assert attempts == 4
+    assert elapsed < 60
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def test_missing_requests_fails_with_missing_required_lib(jupyterhub, tmp_path):

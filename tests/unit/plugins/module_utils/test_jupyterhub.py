@@ -46,12 +46,22 @@ def page(items, offset, limit, total):
     return {'items': items, '_pagination': {'offset': offset, 'limit': limit, 'total': total, 'next': following}}
 
 
+ONE = [{'name': 'one'}]
+
+
 @pytest.mark.parametrize('body, offset, expected', [
-    (page([], 0, 200, 450), 0, 200),
-    (page([], 200, 200, 450), 200, 400),
-    (page([], 400, 200, 450), 400, None),
-    (page([], 0, 200, 200), 0, None),
+    (page(ONE, 0, 200, 450), 0, 200),
+    (page(ONE, 200, 200, 450), 200, 400),
+    (page(ONE, 400, 200, 450), 400, None),
+    (page(ONE, 0, 200, 200), 0, None),
     ([{'name': 'legacy'}], 0, None),  # hub < 2.0: a plain list, no pages
+    # A broken hub: an empty page, or a `next` at or past `total`, ends the listing all the same.
+    ({'items': [], '_pagination': {'offset': 50, 'next': {'offset': 100}}}, 50, None),
+    ({'items': ONE, '_pagination': {'offset': 2, 'total': 3, 'next': {'offset': 3}}}, 2, None),
+    ({'items': ONE, '_pagination': {'offset': 2, 'total': 3, 'next': {'offset': 9}}}, 2, None),
+    ({'items': ONE, '_pagination': {'offset': 1, 'total': 3, 'next': {'offset': 2}}}, 1, 2),
+    ({'items': ONE, '_pagination': {'offset': 1, 'total': None, 'next': {'offset': 2}}}, 1, 2),
+    ({'items': ONE, '_pagination': {'offset': 1, 'total': True, 'next': {'offset': 2}}}, 1, 2),
 ])
 def test_next_offset(body, offset, expected):
     assert jh.next_offset(body, offset) == expected
@@ -59,9 +69,9 @@ def test_next_offset(body, offset, expected):
 
 @pytest.mark.parametrize('body, offset, error', [
     ({'items': []}, 0, '_pagination'),
-    ({'items': [], '_pagination': {'next': {'url': 'x'}}}, 0, 'offset'),
-    ({'items': [], '_pagination': {'next': {'offset': 200}}}, 200, 'does not move'),
-    ({'items': [], '_pagination': {'next': {'offset': 100}}}, 200, 'does not move'),
+    ({'items': ONE, '_pagination': {'next': {'url': 'x'}}}, 0, 'offset'),
+    ({'items': ONE, '_pagination': {'next': {'offset': 200}}}, 200, 'does not move'),
+    ({'items': ONE, '_pagination': {'next': {'offset': 100}}}, 200, 'does not move'),
 ])
 def test_next_offset_refuses_a_loop_or_a_broken_answer(body, offset, error):
     with pytest.raises(ValueError, match=error):
@@ -162,6 +172,25 @@ def test_client_messages_never_carry_the_token():
     assert 'Authorization' not in client.session.headers
     assert TOKEN not in client._scrub('echo %s' % TOKEN)
     client.close()
+
+
+@pytest.mark.parametrize('raw', [TOKEN + '\n', '  %s\r\n' % TOKEN, '\t%s ' % TOKEN, TOKEN])
+def test_clean_token_strips_surrounding_whitespace(raw):
+    assert jh.clean_token(raw) == TOKEN
+
+
+@pytest.mark.parametrize('raw, error', [
+    (None, 'is empty'),
+    (' \n', 'is empty'),
+    (TOKEN[:8] + ' ' + TOKEN[8:], 'whitespace or a control character at position 9 of 33'),
+    (TOKEN[:8] + '\n' + TOKEN[8:], 'whitespace or a control character at position 9'),
+    (TOKEN[:8] + '\x7f' + TOKEN[8:], 'whitespace or a control character at position 9'),
+    (TOKEN[:8] + '\u00e9' + TOKEN[8:], 'not printable ASCII at position 9'),
+])
+def test_clean_token_refuses_inner_whitespace_without_showing_it(raw, error):
+    with pytest.raises(jh.HubError, match=error) as raised:
+        jh.clean_token(raw)
+    assert TOKEN[:8] not in str(raised.value) and TOKEN[8:] not in str(raised.value)
 
 
 def test_client_rejects_a_missing_ca_file(tmp_path):
@@ -297,3 +326,18 @@ def test_delete_of_a_user_already_gone_is_not_an_error():
     assert client.delete_user('gone') is False
     assert client.delete_user('a b') is True
     assert script.calls[1][1] == 'https://master:9443/hub/api/users/a%20b'
+
+
+@pytest.mark.parametrize('exc', [
+    requests.exceptions.InvalidHeader("Invalid header value b'token %s\\n'" % TOKEN),
+    requests.exceptions.ConnectionError(OSError('reset while sending token %s' % TOKEN)),
+    UnicodeEncodeError('latin-1', 'token %s' % TOKEN, 6, 7, 'ordinal not in range(256)'),
+    KeyError('Authorization: token %s' % TOKEN),
+])
+def test_every_exception_of_the_http_stack_leaves_scrubbed_and_unchained(exc):
+    client, script, sleeps = scripted_client(exc)
+    with pytest.raises(jh.HubError) as raised:
+        client.version()
+    assert TOKEN not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__context__ is None
+    assert 'https://master:9443' in str(raised.value)
