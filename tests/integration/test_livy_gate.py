@@ -1,0 +1,368 @@
+"""The Livy gate in front of the real Livy, with the real hub, HDFS, YARN and sparkmagic client.
+
+A notebook user can only be themselves: shirley's job runs as shirley, shirley asking for diego is
+refused, shirley cannot see, poll, run statements in or delete diego's session or batch, and no,
+wrong or revoked credentials, or a hub that is down, never reach Livy.
+
+Batches run end to end (Spark on YARN as the caller). Sessions: Livy creates real session objects
+(proxyUser, state, listing) which the routing rules are proven on; their interpreter cannot start
+without REPL jars (see fixtures_livy_gate.py), so no statement is ever executed in a session.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from fixtures_livy import hdfs_owner, yarn_app_user
+from fixtures_livy_gate import free_port, start_gate
+
+JSON = {'Content-Type': 'application/json', 'X-Requested-By': 'test'}
+
+
+def batch_ids(rig):
+    return sorted(item['id'] for item in rig.livy_direct('/batches?size=100000')['sessions'])
+
+
+def session_ids(rig):
+    return sorted(item['id'] for item in rig.livy_direct('/sessions?size=100000')['sessions'])
+
+
+def through(rig, method, path, user=None, auth=None, **kwargs):
+    if auth is None and user is not None:
+        auth = rig.auth(user)
+    return requests.request(method, rig.gate.url + path, auth=auth, timeout=30, **kwargs)
+
+
+@pytest.fixture(scope='module')
+def shirleys_job(gated_livy):
+    """shirley's Spark job through the gate, sent by sparkmagic with her Basic credentials only:
+    her config.json carries no proxyUser, the gate sets it."""
+    rig = gated_livy
+    target = '/user/shirley/gate-%d' % time.time()
+    conf_dir = rig.sparkmagic_conf('shirley', rig.tokens['shirley'][0])
+    result = rig.notebook(conf_dir, 'batch', rig.livy.job('whoami'), target)
+    return result, target
+
+
+def test_shirleys_job_runs_as_shirley(gated_livy, shirleys_job, hadoop):
+    result, target = shirleys_job
+    explain = json.dumps({k: v for k, v in result.items() if k != 'log'}) + '\n' + '\n'.join(result.get('log', [])[-60:])
+    assert 'proxyUser' not in result['sent'], 'the client was meant to send no proxyUser'
+    assert result['state'] == 'success', explain
+    assert result['proxyUser'] == 'shirley', explain
+    assert 'SPARK_USER=shirley' in result['log'], explain
+    assert hdfs_owner(hadoop, target) == 'shirley'
+    if gated_livy.livy.on_yarn:
+        assert yarn_app_user(hadoop, result['appId']) == 'shirley', explain
+    # The audit line of her submission names her.
+    assert any('user=shirley method=POST path=/batches status=201' in line for line in gated_livy.gate.log().splitlines())
+
+
+def test_sparkmagic_asking_for_diego_is_refused(gated_livy):
+    rig = gated_livy
+    before = batch_ids(rig), session_ids(rig)
+    # Her own config.json edited to say diego.
+    conf_dir = rig.sparkmagic_conf('shirley', rig.tokens['shirley'][0], proxy_user='diego')
+    refused = rig.notebook(conf_dir, 'batch', rig.livy.job('whoami'))
+    assert 'cannot start a batch as diego' in refused.get('refused', ''), refused
+    # %%configure -f {"proxyUser": "diego"} before a session.
+    conf_dir = rig.sparkmagic_conf('shirley', rig.tokens['shirley'][0])
+    refused = rig.notebook(conf_dir, 'session', '--configure', json.dumps({'proxyUser': 'diego'}))
+    assert 'cannot start a session as diego' in refused.get('refused', ''), refused
+    assert (batch_ids(rig), session_ids(rig)) == before, 'a refused request reached Livy'
+
+
+@pytest.mark.parametrize('path, body', [
+    ('/batches?doAs=diego', {'file': 'hdfs:///nothing.py'}),
+    ('/sessions?doAs=diego', {'kind': 'pyspark'}),
+    ('/batches', {'file': 'hdfs:///nothing.py', 'proxyUser': 'diego'}),
+    ('/batches', {'file': 'hdfs:///nothing.py', 'proxyUser': 'hdfs'}),
+])
+def test_asking_for_someone_else_is_refused(gated_livy, path, body):
+    before = batch_ids(gated_livy), session_ids(gated_livy)
+    response = through(gated_livy, 'POST', path, 'shirley', json=body, headers=JSON)
+    assert response.status_code == 403, response.text
+    assert (batch_ids(gated_livy), session_ids(gated_livy)) == before
+
+
+@pytest.fixture(scope='module')
+def diegos_objects(gated_livy):
+    """A batch and a session of diego's, created through the gate (real Livy objects)."""
+    rig = gated_livy
+    conf_dir = rig.sparkmagic_conf('diego', rig.tokens['diego'][0])
+    session = rig.notebook(conf_dir, 'session')
+    assert session.get('proxyUser') == 'diego', session
+    # A batch whose file does not exist: Livy records it as diego's and spark-submit fails fast.
+    response = through(rig, 'POST', '/batches', 'diego', json={'file': 'hdfs:///user/diego/absent.py'}, headers=JSON)
+    assert response.status_code == 201, response.text
+    batch = response.json()
+    assert batch['proxyUser'] == 'diego', batch
+    return {'session': session['id'], 'batch': batch['id']}
+
+
+def test_livy_holds_diegos_objects_as_his(gated_livy, diegos_objects):
+    assert gated_livy.livy_direct('/sessions/%d' % diegos_objects['session'])['proxyUser'] == 'diego'
+    assert gated_livy.livy_direct('/batches/%d' % diegos_objects['batch'])['proxyUser'] == 'diego'
+
+
+@pytest.mark.parametrize('method, path, body', [
+    ('GET', '/sessions/{session}', None),
+    ('GET', '/sessions/{session}/state', None),
+    ('GET', '/sessions/{session}/log?from=0&size=10', None),
+    ('GET', '/sessions/{session}/statements', None),
+    ('POST', '/sessions/{session}/statements', {'code': 'spark.sparkContext.sparkUser()'}),
+    ('GET', '/sessions/{session}/statements/0', None),
+    ('POST', '/sessions/{session}/statements/0/cancel', None),
+    ('DELETE', '/sessions/{session}', None),
+    ('GET', '/batches/{batch}', None),
+    ('GET', '/batches/{batch}/state', None),
+    ('GET', '/batches/{batch}/log?from=0&size=10', None),
+    ('DELETE', '/batches/{batch}', None),
+])
+def test_shirley_cannot_touch_diegos_objects(gated_livy, diegos_objects, method, path, body):
+    response = through(gated_livy, method, path.format(**diegos_objects), 'shirley', json=body, headers=JSON)
+    assert response.status_code == 403, response.text
+    assert 'is not yours' in response.json()['msg']
+    # Still there, still diego's.
+    assert gated_livy.livy_direct('/sessions/%d' % diegos_objects['session'])['proxyUser'] == 'diego'
+    assert gated_livy.livy_direct('/batches/%d' % diegos_objects['batch'])['proxyUser'] == 'diego'
+
+
+def test_listings_hold_only_the_callers_objects(gated_livy, diegos_objects, shirleys_job):
+    rig = gated_livy
+    for collection, diegos in (('sessions', diegos_objects['session']), ('batches', diegos_objects['batch'])):
+        for user in ('shirley', 'diego'):
+            listing = through(rig, 'GET', '/' + collection, user).json()
+            assert {item['proxyUser'] for item in listing['sessions']} <= {user}, listing
+            assert listing['total'] == len(listing['sessions'])
+        ids = [item['id'] for item in through(rig, 'GET', '/' + collection, 'diego').json()['sessions']]
+        assert diegos in ids
+        assert diegos not in [item['id'] for item in through(rig, 'GET', '/' + collection, 'shirley').json()['sessions']]
+    shirleys = [item['id'] for item in through(rig, 'GET', '/batches', 'shirley').json()['sessions']]
+    assert shirleys_job[0]['id'] in shirleys
+
+
+def test_diego_uses_his_own_objects(gated_livy, diegos_objects):
+    rig = gated_livy
+    assert through(rig, 'GET', '/sessions/%d' % diegos_objects['session'], 'diego').json()['proxyUser'] == 'diego'
+    assert through(rig, 'GET', '/batches/%d/log' % diegos_objects['batch'], 'diego').status_code == 200
+    # Forwarded to Livy, which answers for itself (the session has no interpreter): not the gate's 403.
+    statement = through(rig, 'POST', '/sessions/%d/statements' % diegos_objects['session'], 'diego',
+                        json={'code': '1'}, headers=JSON)
+    assert statement.status_code != 403, statement.text
+    assert 'msg' not in statement.text or 'is not yours' not in statement.text
+    assert through(rig, 'DELETE', '/batches/%d' % diegos_objects['batch'], 'diego').status_code == 200
+    assert through(rig, 'DELETE', '/sessions/%d' % diegos_objects['session'], 'diego').status_code == 200
+    assert diegos_objects['session'] not in session_ids(rig)
+    assert diegos_objects['batch'] not in batch_ids(rig)
+
+
+@pytest.mark.parametrize('auth, headers, words', [
+    (None, {}, 'credentials required'),
+    (('shirley', 'not-a-token'), {}, 'not valid'),
+    ('diego-as-shirley', {}, 'does not belong to user shirley'),
+    (None, {'Authorization': 'Bearer x'}, 'unsupported authorization scheme'),
+])
+def test_no_or_wrong_credentials_are_refused(gated_livy, auth, headers, words):
+    if auth == 'diego-as-shirley':
+        auth = ('shirley', gated_livy.tokens['diego'][0])
+    before = batch_ids(gated_livy)
+    response = requests.post(gated_livy.gate.url + '/batches', auth=auth, headers=dict(JSON, **headers),
+                             json={'file': 'hdfs:///nothing.py'}, timeout=30)
+    assert response.status_code == 401, response.text
+    assert response.headers['WWW-Authenticate'].startswith('Basic')
+    assert words in response.json()['msg']
+    assert batch_ids(gated_livy) == before
+
+
+def test_token_scheme_is_accepted(gated_livy):
+    response = requests.get(gated_livy.gate.url + '/batches', timeout=30,
+                            headers={'Authorization': 'token ' + gated_livy.tokens['shirley'][0]})
+    assert response.status_code == 200, response.text
+
+
+def test_revoked_token_stops_working_within_the_cache_age(gated_livy):
+    token, token_id = gated_livy.new_token('shirley')
+    assert through(gated_livy, 'GET', '/batches', auth=('shirley', token)).status_code == 200
+    gated_livy.revoke('shirley', token_id)
+    deadline = time.monotonic() + 10   # the fixture's gate caches answers for 2 s
+    status = 200
+    while status == 200 and time.monotonic() < deadline:
+        time.sleep(0.25)
+        status = through(gated_livy, 'GET', '/batches', auth=('shirley', token)).status_code
+    assert status == 401
+
+
+def test_expired_token_is_refused(gated_livy):
+    token, _ = gated_livy.new_token('shirley', expires_in=1)
+    time.sleep(1.5)
+    assert through(gated_livy, 'GET', '/batches', auth=('shirley', token)).status_code == 401
+
+
+class Silent(BaseHTTPRequestHandler):
+    """Accepts a connection, reads the request and never answers (a hub that hangs)."""
+
+    def do_GET(self):
+        time.sleep(30)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def silent_server():
+    server = ThreadingHTTPServer(('127.0.0.1', 0), Silent)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield 'http://127.0.0.1:%d' % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize('hub', ['closed port', 'hangs'])
+def test_hub_down_is_503_and_nothing_is_forwarded(gated_livy, silent_server, tmp_path, hub):
+    hub_url = 'http://127.0.0.1:%d' % free_port() if hub == 'closed port' else silent_server
+    gate = start_gate(str(tmp_path), livy_url=gated_livy.livy.url, hub_url=hub_url, hub_timeout=1)
+    try:
+        before = batch_ids(gated_livy)
+        began = time.monotonic()
+        response = requests.post(gate.url + '/batches', auth=gated_livy.auth('shirley'), headers=JSON,
+                                 json={'file': 'hdfs:///nothing.py'}, timeout=30)
+        assert response.status_code == 503, response.text
+        assert time.monotonic() - began < 5
+        assert batch_ids(gated_livy) == before
+        assert 'outcome="hub unavailable' in gate.log()
+    finally:
+        gate.stop()
+
+
+def test_body_size_is_bounded(gated_livy):
+    before = batch_ids(gated_livy)
+    body = json.dumps({'file': 'hdfs:///nothing.py', 'args': ['x' * (2 * 1024 * 1024)]})
+    response = through(gated_livy, 'POST', '/batches', 'shirley', data=body, headers=JSON)
+    assert response.status_code == 413, response.text
+    assert batch_ids(gated_livy) == before
+
+
+def test_ui_and_unknown_paths_are_refused(gated_livy):
+    for path in ('/ui', '/ui/batch/0', '/', '/metrics', '/static/js/livy-ui.js'):
+        response = through(gated_livy, 'GET', path, 'shirley')
+        assert response.status_code == 403, (path, response.status_code)
+    # Sent as they are (requests would normalise them first).
+    host, port = gated_livy.gate.url.split('//', 1)[1].split(':')
+    auth = requests.auth._basic_auth_str(*gated_livy.auth('shirley'))
+    for path in ('/sessions/0/../1', '/batches/%2e%2e/ui', '/sessions//0'):
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            conn.request('GET', path, headers={'Authorization': auth})
+            assert conn.getresponse().status == 400, path
+        finally:
+            conn.close()
+    assert through(gated_livy, 'GET', '/version', 'shirley').json()['version'].startswith('0.7')
+
+
+def non_loopback_addresses():
+    out = subprocess.run(['hostname', '-I'], capture_output=True, text=True, check=True).stdout.split()
+    return [address for address in out if not address.startswith('127.') and address != '::1']
+
+
+def test_livy_is_not_reachable_on_any_non_loopback_address(gated_livy):
+    port = int(gated_livy.livy.url.rsplit(':', 1)[1])
+    addresses = non_loopback_addresses()
+    assert addresses, 'this host has no non-loopback address to check'
+    for address in addresses:
+        family = socket.AF_INET6 if ':' in address else socket.AF_INET
+        with socket.socket(family) as sock:
+            sock.settimeout(2)
+            assert sock.connect_ex((address, port)) != 0, 'Livy answers on %s:%d' % (address, port)
+    # ... while loopback reaches it (so the check above looked at the right port).
+    with socket.create_connection(('127.0.0.1', port), timeout=2):
+        pass
+
+
+class SlowLivy(BaseHTTPRequestHandler):
+    """A Livy stand-in: /batches/1 takes 3 s, everything else answers at once."""
+
+    protocol_version = 'HTTP/1.1'
+
+    def do_GET(self):
+        if self.path.startswith('/batches/1'):
+            time.sleep(3)
+        body = json.dumps({'id': 1, 'proxyUser': 'shirley', 'state': 'running', 'version': 'slow'}).encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_one_slow_livy_call_does_not_block_the_others(gated_livy, tmp_path):
+    server = ThreadingHTTPServer(('127.0.0.1', 0), SlowLivy)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    gate = start_gate(str(tmp_path), livy_url='http://127.0.0.1:%d' % server.server_address[1],
+                      hub_url=gated_livy.hub.url)
+    try:
+        auth = gated_livy.auth('shirley')
+        slow = {}
+
+        def poll_slow():
+            began = time.monotonic()
+            slow['status'] = requests.get(gate.url + '/batches/1', auth=auth, timeout=30).status_code
+            slow['seconds'] = time.monotonic() - began
+
+        requests.get(gate.url + '/version', auth=auth, timeout=30)   # warms the auth cache
+        thread = threading.Thread(target=poll_slow)
+        thread.start()
+        time.sleep(0.3)
+        began = time.monotonic()
+        for _ in range(20):
+            assert requests.get(gate.url + '/version', auth=auth, timeout=30).status_code == 200
+        fast = time.monotonic() - began
+        still_slow = thread.is_alive()
+        thread.join(timeout=30)
+        assert still_slow, 'the slow call ended before the fast ones; nothing was shown'
+        assert fast < 2.0, '20 requests took %.1fs behind one slow call' % fast
+        assert slow['status'] == 200 and slow['seconds'] >= 2.5, slow
+    finally:
+        gate.stop()
+        server.shutdown()
+        server.server_close()
+
+
+def test_tls(gated_livy, tmp_path):
+    key, cert = str(tmp_path / 'gate.key'), str(tmp_path / 'gate.pem')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+                    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+                   check=True, capture_output=True)
+    gate = start_gate(str(tmp_path), livy_url=gated_livy.livy.url, hub_url=gated_livy.hub.url, tls_cert=cert, tls_key=key)
+    try:
+        response = requests.get(gate.url + '/batches', auth=gated_livy.auth('shirley'), verify=cert, timeout=30)
+        assert response.status_code == 200, response.text
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(gate.url.replace('https', 'http') + '/batches', timeout=5)
+    finally:
+        gate.stop()
+
+
+def test_audit_log_names_each_user_and_holds_no_token(gated_livy, shirleys_job):
+    log = gated_livy.gate.log()
+    assert 'user=shirley ' in log and 'user=diego ' in log
+    for token, _ in gated_livy.tokens.values():
+        assert token not in log
+    for line in log.splitlines():
+        if ' path=' in line:
+            assert ' user=' in line and ' status=' in line, line
