@@ -158,6 +158,44 @@ def _replace_file(dir_fd, name, content, mode, owner):
         raise
 
 
+def read_user_file(base, user, subdir, name, owner=None):
+    """The bytes of BASE/USER/SUBDIR/NAME, or None when SUBDIR or NAME does not exist yet.
+
+    Opened exactly as write_user_file opens it (no link followed, the home and what is below it the
+    user's or root's): raises MissingHome and Refused in the same cases, so a file is read only where
+    it could also be written.
+    """
+    home_path = os.path.join(base, user)
+    dir_path = os.path.join(home_path, subdir)
+    base_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | getattr(os, 'O_CLOEXEC', 0))
+    try:
+        home_fd = _open_component(user, home_path, user, base_fd)
+    finally:
+        os.close(base_fd)
+    if home_fd is None:
+        raise MissingHome(home_path)
+    dir_fd = None
+    try:
+        home = os.fstat(home_fd)
+        if owner is not None and home.st_uid != owner.uid:
+            raise Refused(user, home_path, 'belongs to uid %d, not to %s (uid %d)' % (home.st_uid, user, owner.uid))
+        allowed = {0, owner.uid if owner is not None else home.st_uid}
+        dir_fd = _open_component(user, dir_path, subdir, home_fd)
+        if dir_fd is None:
+            return None
+        if os.fstat(dir_fd).st_uid not in allowed:
+            raise Refused(user, dir_path, 'belongs to uid %d, neither to %s nor to root' % (os.fstat(dir_fd).st_uid, user))
+        content, info = _read_existing(user, os.path.join(dir_path, name), name, dir_fd)
+        if info is not None and info.st_uid not in allowed:
+            raise Refused(user, os.path.join(dir_path, name),
+                          'belongs to uid %d, neither to %s nor to root' % (info.st_uid, user))
+        return content
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+        os.close(home_fd)
+
+
 def write_user_file(base, user, subdir, name, content, owner=None, dir_mode=0o700, file_mode=0o600,
                     backup=False, check_mode=False):
     """Make BASE/USER/SUBDIR/NAME hold `content`, owned by `owner` (None: left to root) with `file_mode`.

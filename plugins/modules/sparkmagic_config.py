@@ -23,6 +23,13 @@ description:
     rewritten in place. A hard link to another file is therefore never written through.
   - A user whose home does not exist yet is listed in RV(missing_homes) and skipped; the module does
     not create home directories.
+  - With O(gate_credentials), each file also carries that user's credentials for the Livy gate
+    (C(auth=Basic_Access), the user name, and a JupyterHub API token owned by the user as the
+    password) in every C(kernel_*_credentials) of O(config), and the token's id and expiry under the
+    key C(datalake_notebooks_gate), which sparkmagic ignores. A token is made through the hub's API
+    only for users whose file has none, or whose token expires within
+    O(gate_credentials.renew_before) seconds; the token it replaces is then revoked. A re-run with
+    valid tokens makes no hub call. Tokens never appear in results, diffs or logs.
 author:
   - datalake.notebooks maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -57,8 +64,48 @@ options:
   backup:
     description:
       - Keep a copy of a user's previous C(config.json), named with a timestamp, before replacing it.
+      - A backup holds the previous token; it is written with mode C(0600) and owned by the user.
     type: bool
     default: false
+  gate_credentials:
+    description:
+      - Per-user credentials for the Livy gate, made through JupyterHub's token API. Omit for a
+        Livy without the gate.
+    type: dict
+    suboptions:
+      hub_url:
+        description: The hub's base URL (C(/hub/api) is added).
+        type: str
+        required: true
+      api_token:
+        description:
+          - A hub API token with the C(tokens) scope on the notebook users (for example a service
+            whose role has C(tokens)); it makes and revokes the users' tokens.
+        type: str
+        required: true
+      validate_certs:
+        description: Verify the hub's TLS certificate.
+        type: bool
+        default: true
+      ca_path:
+        description: CA bundle that verifies the hub's certificate.
+        type: path
+      timeout:
+        description: Seconds to wait for each hub request.
+        type: int
+        default: 30
+      token_lifetime:
+        description:
+          - Seconds a new token is valid (C(expires_in)). The hub's C(token_expires_in_max_seconds),
+            when set, must allow it.
+        type: int
+        default: 2592000
+      renew_before:
+        description:
+          - A token that expires within this many seconds is replaced by a new one. Run the role more
+            often than O(gate_credentials.token_lifetime) minus this margin.
+        type: int
+        default: 604800
 notes:
   - C(.sparkmagic) gets mode C(0700) and C(config.json) mode C(0600); both are corrected when they differ.
   - Files are written as sorted JSON with two-space indentation and a final newline.
@@ -77,6 +124,16 @@ EXAMPLES = r"""
       kernel_scala_credentials: {url: "http://master-1.example.internal:8998", auth: None, username: "", password: ""}
       session_configs: {driverMemory: 2g}
       livy_session_startup_timeout_seconds: 120
+
+- name: Each notebook user reaches Livy through the gate with a token of their own
+  datalake.notebooks.sparkmagic_config:
+    users: [shirley, diego]
+    config:
+      kernel_python_credentials: {url: "http://master-1.example.internal:8998"}
+      session_configs: {}
+    gate_credentials:
+      hub_url: https://hub.example.internal
+      api_token: "{{ vault_hub_tokens_token }}"
 """
 
 RETURN = r"""
@@ -111,6 +168,14 @@ missing_homes:
   type: list
   elements: str
   sample: [newcomer]
+new_tokens:
+  description:
+    - Users for whom a hub token was (in check mode, would be) made, because their file had none or
+      theirs expired within O(gate_credentials.renew_before). The tokens themselves are never returned.
+  returned: when O(gate_credentials) is set
+  type: list
+  elements: str
+  sample: [diego]
 backup_files:
   description: Backup copies made, by user.
   returned: when O(backup=true) and a file was replaced
@@ -118,32 +183,86 @@ backup_files:
   sample:
     diego: /home/diego/.sparkmagic/config.json.4242.2026-12-01@20:15:00~
 diff:
-  description: In diff mode, the text of each changed user's file before and after.
+  description: In diff mode, the text of each changed user's file before and after; tokens are masked.
   returned: in diff mode
   type: list
   elements: dict
 """
 
 import copy
+import datetime
 import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.datalake.notebooks.plugins.module_utils import _userfiles
+from ansible_collections.datalake.notebooks.plugins.module_utils import _hubtokens, _userfiles
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     describe_invalid_names,
     invalid_names,
 )
 
 
-def render(config, user):
-    """The config.json text of one user: `config` with proxyUser pinned to that user."""
+def user_document(config, user):
+    """`config` with proxyUser pinned to `user`."""
     document = copy.deepcopy(config)
     sessions = document.get('session_configs')
     document['session_configs'] = dict(sessions) if isinstance(sessions, dict) else {}
     document['session_configs']['proxyUser'] = user
+    return document
+
+
+def to_bytes(document):
     return (json.dumps(document, indent=2, sort_keys=True, separators=(',', ': ')) + '\n').encode('utf-8')
+
+
+def render(config, user):
+    """The config.json text of one user: `config` with proxyUser pinned to that user."""
+    return to_bytes(user_document(config, user))
+
+
+def parse_existing(content):
+    try:
+        return json.loads(content.decode('utf-8')) if content else None
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+class Tokens:
+    """The gate credentials of each user's file: kept while valid, made (and the old one revoked) else."""
+
+    def __init__(self, module, settings):
+        self.module = module
+        self.settings = settings
+        self.hub = _hubtokens.HubTokens(settings['hub_url'], settings['api_token'], settings['validate_certs'],
+                                        settings['ca_path'], settings['timeout'])
+        self.now = datetime.datetime.now(datetime.timezone.utc)
+        self.made = []
+
+    def secret(self, token):
+        if token and token != _hubtokens.MASK:
+            self.module.no_log_values.add(token)
+        return token
+
+    def credentials(self, user, existing):
+        """(token, id, expires_at, made, old id) for `user`'s file, given its current parsed content."""
+        token, token_id, expires = _hubtokens.current_token(existing, user)
+        self.secret(token)
+        if not _hubtokens.needs_new_token(existing, user, self.now, self.settings['renew_before']):
+            return token, token_id, expires.isoformat().replace('+00:00', 'Z'), False, None
+        self.made.append(user)
+        if self.module.check_mode:
+            return _hubtokens.MASK, None, None, True, token_id
+        new_token, new_id, expires_at = self.hub.create(user, self.settings['token_lifetime'])
+        return self.secret(new_token), new_id, expires_at, True, token_id
+
+    def revoke(self, user, token_id, why):
+        if not token_id:
+            return
+        try:
+            self.hub.revoke(user, token_id)
+        except _hubtokens.HubTokenError as exc:
+            self.module.warn('Could not revoke %s token %s of %s (%s): %s' % (why, token_id, user, why, exc))
 
 
 def main():
@@ -154,12 +273,33 @@ def main():
             config=dict(type='dict', required=True),
             set_owner=dict(type='bool', default=True),
             backup=dict(type='bool', default=False),
+            gate_credentials=dict(type='dict', options=dict(
+                hub_url=dict(type='str', required=True),
+                api_token=dict(type='str', required=True, no_log=True),
+                validate_certs=dict(type='bool', default=True),
+                ca_path=dict(type='path'),
+                timeout=dict(type='int', default=30),
+                token_lifetime=dict(type='int', default=2592000, no_log=False),
+                renew_before=dict(type='int', default=604800),
+            )),
         ),
         supports_check_mode=True,
     )
     users = sorted(set(module.params['users']))
     base = module.params['home_base']
     result = dict(changed=False, changed_users=[], refused=[], missing_homes=[])
+    gate = module.params['gate_credentials']
+    tokens = None
+    if gate:
+        if not gate['hub_url'].startswith(('http://', 'https://')):
+            module.fail_json(msg='gate_credentials.hub_url must be an http:// or https:// URL, not %r.' % gate['hub_url'])
+        if gate['timeout'] <= 0:
+            module.fail_json(msg='gate_credentials.timeout must be a positive number of seconds, not %d.' % gate['timeout'])
+        if not 0 < gate['renew_before'] < gate['token_lifetime']:
+            module.fail_json(msg='gate_credentials.renew_before (%d) must be positive and below token_lifetime (%d),'
+                                 ' or every run would make new tokens.' % (gate['renew_before'], gate['token_lifetime']))
+        tokens = Tokens(module, gate)
+        result['new_tokens'] = tokens.made
 
     problems = invalid_names(users)
     if problems:
@@ -176,20 +316,43 @@ def main():
     diffs = []
     backups = {}
     for user in users:
+        made = None
+        secrets = []
         try:
+            content = render(module.params['config'], user)
+            if tokens is not None:
+                # Read first, through the same checks as the write: a refused or missing home gets no token.
+                existing = parse_existing(_userfiles.read_user_file(base, user, '.sparkmagic', 'config.json',
+                                                                    owner=owners.get(user)))
+                try:
+                    token, token_id, expires_at, is_new, old_id = tokens.credentials(user, existing)
+                except _hubtokens.HubTokenError as exc:
+                    module.fail_json(msg='Cannot make the Livy gate token of %s: %s.' % (user, exc), **result)
+                secrets = [token, _hubtokens.current_token(existing, user)[0]]
+                if is_new and not module.check_mode:
+                    made = (token_id, old_id)
+                content = to_bytes(_hubtokens.with_credentials(user_document(module.params['config'], user), user,
+                                                               token, token_id, expires_at))
             outcome = _userfiles.write_user_file(
-                base, user, '.sparkmagic', 'config.json', render(module.params['config'], user),
+                base, user, '.sparkmagic', 'config.json', content,
                 owner=owners.get(user), backup=module.params['backup'], check_mode=module.check_mode)
         except _userfiles.MissingHome:
             result['missing_homes'].append(user)
             continue
         except _userfiles.Refused as exc:
+            if made:
+                tokens.revoke(user, made[0], 'the unused new')
             result['refused'].append(dict(user=exc.user, path=exc.path, reason=exc.reason))
             module.warn(str(exc))
             continue
         except OSError as exc:
+            if made:
+                tokens.revoke(user, made[0], 'the unused new')
             module.fail_json(msg='Cannot write the sparkmagic config of %s under %s: %s.'
                                  % (user, base, exc.strerror or exc), **result)
+        if made:
+            # The file now holds the new token: the one it replaces stops working.
+            tokens.revoke(user, made[1], 'the replaced')
         if outcome.changed:
             result['changed_users'].append(user)
             if outcome.backup_file:
@@ -198,8 +361,8 @@ def main():
                 diffs.append(dict(
                     before_header=outcome.path if outcome.before is not None else '%s (absent)' % outcome.path,
                     after_header=outcome.path,
-                    before=to_text(outcome.before or b'', errors='surrogate_or_replace'),
-                    after=to_text(outcome.after, errors='surrogate_or_replace')))
+                    before=_hubtokens.masked(to_text(outcome.before or b'', errors='surrogate_or_replace'), secrets),
+                    after=_hubtokens.masked(to_text(outcome.after, errors='surrogate_or_replace'), secrets)))
     result['changed'] = bool(result['changed_users'])
     if backups:
         result['backup_files'] = backups

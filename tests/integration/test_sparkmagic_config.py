@@ -14,6 +14,7 @@ import stat
 import subprocess
 
 import pytest
+import requests
 
 from playbook import FOUR_WAYS, local_play, run_playbook
 
@@ -256,3 +257,111 @@ def test_backup_keeps_the_previous_file(homes):
     assert open(backup, 'rb').read() == old
     info = os.stat(backup)
     assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (entry.pw_uid, 0o600)
+
+
+# --- Livy gate credentials: a hub token per user, made through the real hub's token API ----------
+
+GATE_CONFIG = {'kernel_python_credentials': {'url': 'http://master-1.example.internal:8998', 'auth': 'None',
+                                             'username': '', 'password': ''},
+               'session_configs': {}}
+
+
+@pytest.fixture
+def hub_users(homes, jupyterhub):
+    """The homes' users also exist in the real hub; removed (with their tokens) afterwards."""
+    base, users = homes
+    names = [name for name, _ in users.values()]
+    jupyterhub.create_users(names)
+    yield base, users
+    jupyterhub.delete_users(names)
+
+
+def gate_task(base, users, hub, **credentials):
+    settings = dict({'hub_url': hub.url, 'api_token': hub.superuser_token}, **credentials)
+    return {'name': 'sparkmagic', 'datalake.notebooks.sparkmagic_config': {
+        'users': users, 'home_base': str(base), 'config': GATE_CONFIG, 'gate_credentials': settings}}
+
+
+def run_gate(base, users, hub, check=False, diff=False, **credentials):
+    result = run_playbook(local_play([gate_task(base, users, hub, **credentials)]), check=check, diff=diff)
+    assert result.rc == 0, result.stdout[-4000:] + result.stderr
+    return result
+
+
+def hub_token_ids(hub, name):
+    return sorted(token['id'] for token in hub.api('GET', '/users/%s/tokens' % name, token=hub.superuser_token)['api_tokens'])
+
+
+def owner_of(hub, token):
+    response = requests.get(hub.url + '/hub/api/user', headers={'Authorization': 'token ' + token}, timeout=30)
+    return response.json()['name'] if response.status_code == 200 else response.status_code
+
+
+def test_gate_credentials_four_ways_one_token_per_user(hub_users, jupyterhub):
+    base, users = hub_users
+    names = [users['alice'][0], users['bob'][0]]
+    runs = []
+    for step, check in FOUR_WAYS:
+        runs.append(run_gate(base, names, jupyterhub, check=check, diff=True))
+        if step == 'check':
+            assert [hub_token_ids(jupyterhub, name) for name in names] == [[], []], 'check mode made a token'
+        if step == 'apply':
+            made = {name: hub_token_ids(jupyterhub, name) for name in names}
+    results = [r.task('sparkmagic') for r in runs]
+    assert [r['changed'] for r in results] == [True, True, False, False]
+    assert [sorted(r['new_tokens']) for r in results] == [sorted(names), sorted(names), [], []]
+    # The re-runs asked the hub for nothing: each user still has the one token of the first apply.
+    assert {name: hub_token_ids(jupyterhub, name) for name in names} == made
+    assert all(len(ids) == 1 for ids in made.values())
+    for name in names:
+        data = json.loads(config_path(base, name).read_text())
+        credentials = data['kernel_python_credentials']
+        assert (credentials['auth'], credentials['username']) == ('Basic_Access', name)
+        assert data['session_configs'] == {'proxyUser': name}
+        assert data['datalake_notebooks_gate']['token_id'] == made[name][0]
+        # The token is the user's own, and identifies them to the hub.
+        assert owner_of(jupyterhub, credentials['password']) == name
+        # ... and appears nowhere in Ansible's output, diffs included.
+        for run in runs:
+            assert credentials['password'] not in run.stdout + run.stderr
+    assert '********' in results[1]['diff'][0]['after']
+
+
+def test_gate_token_near_its_expiry_is_replaced_and_the_old_one_revoked(hub_users, jupyterhub):
+    base, users = hub_users
+    alice = users['alice'][0]
+    run_gate(base, [alice], jupyterhub, token_lifetime=3600, renew_before=600)
+    old = json.loads(config_path(base, alice).read_text())['kernel_python_credentials']['password']
+    assert run_gate(base, [alice], jupyterhub, token_lifetime=3600, renew_before=600).task('sparkmagic')['changed'] is False
+    # Now the margin covers the remaining hour: a new token, and the old one stops working.
+    result = run_gate(base, [alice], jupyterhub, token_lifetime=7200, renew_before=3600).task('sparkmagic')
+    assert result['new_tokens'] == [alice]
+    new = json.loads(config_path(base, alice).read_text())['kernel_python_credentials']['password']
+    assert new != old
+    assert owner_of(jupyterhub, new) == alice
+    assert owner_of(jupyterhub, old) == 403
+    assert len(hub_token_ids(jupyterhub, alice)) == 1
+
+
+def test_gate_refused_home_gets_no_token(hub_users, jupyterhub, victim):
+    base, users = hub_users
+    mallory, alice = users['mallory'][0], users['alice'][0]
+    os.symlink(str(victim), str(base / mallory / '.sparkmagic'))
+    before = snapshot(victim)
+    result = run_gate(base, [alice, mallory], jupyterhub).task('sparkmagic')
+    assert snapshot(victim) == before
+    assert result['refused'][0]['user'] == mallory
+    assert result['new_tokens'] == [alice]
+    assert hub_token_ids(jupyterhub, mallory) == []
+
+
+@pytest.mark.parametrize('credentials, words', [
+    ({'renew_before': 3600, 'token_lifetime': 3600}, 'gate_credentials.renew_before (3600) must be positive and below'),
+    ({'hub_url': 'hub.example'}, 'gate_credentials.hub_url must be an http'),
+])
+def test_gate_settings_that_cannot_work_fail_naming_them(hub_users, jupyterhub, credentials, words):
+    base, users = hub_users
+    play = local_play([dict(gate_task(base, [users['alice'][0]], jupyterhub, **credentials), ignore_errors=True)])
+    result = run_playbook(play).task('sparkmagic')
+    assert result['failed'] is True and words in result['msg']
+    assert not (base / users['alice'][0] / '.sparkmagic').exists()
