@@ -13,6 +13,8 @@ options:
     description:
       - The hub's public base URL, as users open it in a browser, for example V(https://master:9443).
       - Include the hub's C(base_url) prefix if it has one. The module adds C(/hub/api) itself.
+      - A URL with a query, a fragment or user info is refused (a C(?token=) parameter would be a
+        credential); the token goes in O(api_token).
     type: str
     required: true
   api_token:

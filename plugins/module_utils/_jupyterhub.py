@@ -73,16 +73,29 @@ class HubError(Exception):
 # Pure helpers (unit-tested)
 
 def api_base(url):
-    """The API root for a hub's public base URL: 'https://h:9443/' -> 'https://h:9443/hub/api'."""
+    """The API root for a hub's public base URL: 'https://h:9443/' -> 'https://h:9443/hub/api'.
+
+    A refused URL is shown without its query, fragment or user info: JupyterHub takes a token in a
+    `?token=` parameter, so whatever follows the path may be a credential.
+    """
     if not url:
         raise HubError('url is empty: give the hub\'s public base URL, for example https://master:9443.')
-    parts = urlsplit(url)
-    if parts.scheme not in ('http', 'https') or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced IPv6 bracket
+        parts = None
+    shown = url.split('?', 1)[0].split('#', 1)[0]
+    if parts is not None and '@' in parts.netloc:
+        shown = '%s://%s%s' % (parts.scheme, parts.netloc.rsplit('@', 1)[1], parts.path)
+    if parts is None or parts.scheme not in ('http', 'https') or not parts.hostname:
         raise HubError('url %r is not an http(s) URL: give the hub\'s public base URL, '
-                       'for example https://master:9443.' % url)
-    if parts.query or parts.fragment:
-        raise HubError('url %r has a query or fragment: give the hub\'s public base URL, '
-                       'for example https://master:9443.' % url)
+                       'for example https://master:9443.' % shown)
+    if parts.query or parts.fragment or '?' in url or '#' in url:
+        raise HubError('url %s has a query or fragment (not shown, it may hold a token): give the hub\'s public '
+                       'base URL, for example https://master:9443, and the token in api_token.' % shown)
+    if '@' in parts.netloc:
+        raise HubError('url %s has user info (not shown): give the hub\'s public base URL, for example '
+                       'https://master:9443; the hub authenticates the token in api_token.' % shown)
     return '%s://%s%s%s' % (parts.scheme, parts.netloc, parts.path.rstrip('/'), API_PREFIX)
 
 

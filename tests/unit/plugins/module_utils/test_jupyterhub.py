@@ -27,6 +27,20 @@ def test_api_base_rejects_what_is_not_a_base_url(url):
         jh.api_base(url)
 
 
+@pytest.mark.parametrize('url, shown, error', [
+    ('https://master:9443/?token=%s' % TOKEN, 'https://master:9443/', 'query or fragment'),
+    ('https://master:9443/jhub?next=/x#%s' % TOKEN, 'https://master:9443/jhub', 'query or fragment'),
+    ('https://ops:%s@master:9443/' % TOKEN, 'https://master:9443/', 'user info'),
+    ('ftp://master/?token=%s' % TOKEN, 'ftp://master/', 'not an http(s) URL'),
+    ('https://[::1/?token=%s' % TOKEN, 'https://[::1/', 'not an http(s) URL'),
+])
+def test_api_base_never_shows_what_follows_the_path(url, shown, error):
+    with pytest.raises(jh.HubError, match='base URL') as raised:
+        jh.api_base(url)
+    assert error in str(raised.value) and shown in str(raised.value)
+    assert TOKEN not in str(raised.value)
+
+
 def test_user_path_quotes_the_name_as_one_segment():
     assert jh.user_path('a b') == '/users/a%20b'
     assert jh.user_path('x/y') == '/users/x%2Fy'
