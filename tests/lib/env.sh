@@ -14,6 +14,21 @@ mkdir -p "$DN_CACHE" "$BUILD"
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
+# take_lock FD FILE WHAT [SECONDS]: an exclusive flock on FILE through descriptor FD (already open),
+# saying what it waits for when another process holds it, and giving up after SECONDS (default 1800).
+# A daemon started while the lock is held must not inherit FD (close it: `FD>&-`), or it holds the
+# lock for its whole life.
+take_lock() {
+    local fd=$1 file=$2 what=$3 seconds=${4:-1800}
+    flock -n "$fd" && return 0
+    local holders
+    holders=$(fuser "$file" 2>/dev/null | xargs -r ps -o pid=,comm= -p 2>/dev/null | tr -s ' \n' ' ')
+    log "waiting (up to ${seconds}s) for $what: $file is locked by ${holders:-another process}"
+    flock -w "$seconds" "$fd" && return 0
+    echo "Gave up after ${seconds}s waiting for $what: $file is still locked by ${holders:-another process}." >&2
+    return 1
+}
+
 pick_python() {
     # ansible-core 2.21 needs Python >= 3.12 on the controller.
     local candidate
