@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: datalake.notebooks contributors
 # Apache License 2.0 (see LICENSE)
-"""Options of every module that talks to the HDFS NameNode (WebHDFS or the hdfs CLI)."""
+"""Options of every module that talks to the HDFS NameNode (WebHDFS, RPC or the hdfs CLI)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ options:
         C(dfs.http.policy=HTTPS_ONLY)), and for an HA nameservice C(dfs.ha.namenodes.<ns>) with
         C(dfs.namenode.http-address.<ns>.<nn>), the nameservice being the one of C(fs.defaultFS) in
         C(core-site.xml). A wildcard bind address (C(0.0.0.0)) means this host.
+      - With O(backend=rpc), the NameNode RPC address(es) instead, for example
+        V(hdfs://master:8020) (C(dfs.namenode.rpc-address); port 8020 if none is given). Several
+        entries are the NameNodes of one HA nameservice: a standby is skipped and the client fails
+        over among them. If not given, the file system is C(fs.defaultFS) of C(core-site.xml) in
+        O(hadoop_conf_dir), and an HA nameservice is resolved from C(hdfs-site.xml)
+        (C(dfs.ha.namenodes.<ns>), C(dfs.namenode.rpc-address.<ns>.<nn>)), as Hadoop's client does.
     type: list
     elements: str
   hadoop_conf_dir:
@@ -28,12 +34,13 @@ options:
       - If not given, E(HADOOP_CONF_DIR), then C($HADOOP_HOME/etc/hadoop), C(/etc/hadoop/conf) and
         C(/etc/hadoop), the first one holding C(hdfs-site.xml).
       - Read for the NameNode addresses when O(namenode_url) is not given; with O(backend=cli) it
-        becomes E(HADOOP_CONF_DIR) of the C(hdfs) command.
+        becomes E(HADOOP_CONF_DIR) of the C(hdfs) command, with O(backend=rpc) the configuration
+        the RPC client loads.
     type: path
   hdfs_user:
     description:
       - The HDFS user to act as under simple authentication, sent as C(user.name) in WebHDFS
-        requests and as E(HADOOP_USER_NAME) to the C(hdfs) command.
+        requests, and as E(HADOOP_USER_NAME) to the C(hdfs) command and to the RPC client.
       - It must be an HDFS superuser to create directories owned by other users.
       - Ignored with O(kerberos=true), where the Kerberos ticket decides who acts.
     type: str
@@ -43,6 +50,7 @@ options:
       - Authenticate with Kerberos. WebHDFS requests use SPNEGO (needs C(requests-gssapi) on the
         managed node) with the ticket in the current credential cache; set E(KRB5CCNAME) through the
         C(environment) keyword to point at another one.
+      - Not supported with O(backend=rpc) yet (refused).
     type: bool
     default: false
   validate_certs:
@@ -58,10 +66,12 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each WebHDFS answer before trying the next NameNode.
+      - Seconds to wait for each WebHDFS answer (with O(backend=rpc), each RPC answer:
+        C(dfs.client.socket-timeout)) before trying the next NameNode.
     type: float
     default: 30
 requirements:
   - requests (Python library on the managed node, for WebHDFS)
   - requests-gssapi (Python library on the managed node, for O(kerberos=true))
+  - hdfs-native 0.14.7 (Python library on the managed node, for O(backend=rpc))
 """

@@ -1,12 +1,14 @@
-"""datalake.notebooks.hdfs_homedir through ansible-playbook against the Hadoop rig, both backends.
+"""datalake.notebooks.hdfs_homedir through ansible-playbook against the Hadoop rig, every backend.
 
 What the module did is checked with what HDFS itself lists, independent of the module: WebHDFS
-LISTSTATUS through the fixture's own client, and `hdfs dfs -ls` for the cli backend. Every test
-works under a base directory of its own, so the session's single rig serves them all.
+LISTSTATUS through the fixture's own client, `hdfs dfs -ls` for the cli backend, and the
+NameNode's audit log. Every test works under a base directory of its own, so the session's single
+rig serves them all.
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import shutil
 import signal
@@ -23,12 +25,14 @@ import requests
 from playbook import local_play, run_playbook
 
 MODULE = 'datalake.notebooks.hdfs_homedir'
-# The WebHDFS backend needs requests on the managed node: the suite's own Python has it. The cli
-# backend needs only the standard library, so it runs with Debian's python3 where there is one,
-# as on a managed node.
+# The WebHDFS and RPC backends need requests / hdfs-native on the managed node: the suite's own
+# Python has both (tests/requirements.txt). The cli backend needs only the standard library, so it
+# runs with Debian's python3 where there is one, as on a managed node.
 WEBHDFS_PYTHON = sys.executable
 CLI_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
-BACKENDS = ('webhdfs', 'cli')
+BACKENDS = ('webhdfs', 'cli', 'rpc')
+# The backends that talk to the NameNode from the module itself (HA, safe mode, request counts).
+CLIENT_BACKENDS = ('webhdfs', 'rpc')
 STEPS = (('check', True), ('apply', False), ('check again', True), ('apply again', False))
 
 
@@ -36,6 +40,8 @@ def backend_args(hadoop, backend):
     """The options that point the module at the rig through `backend`."""
     if backend == 'webhdfs':
         return {'namenode_url': [hadoop.env['NAMENODE_HTTP']]}
+    if backend == 'rpc':
+        return {'backend': 'rpc', 'namenode_url': [hadoop.env['NAMENODE_RPC']]}
     return {'backend': 'cli', 'hdfs_bin': hadoop.home + '/bin/hdfs', 'hadoop_conf_dir': hadoop.conf_dir}
 
 
@@ -107,10 +113,10 @@ def test_creates_homes_with_owner_group_mode_four_ways(hadoop, backend):
     check = run([task('check', **args)], hadoop, check=True)
     assert check.rc == 0, check.stdout + check.stderr
     assert check.task('check')['changed'] is True and check.task('check')['created_users'] == users
-    # Check mode wrote nothing: the NameNode saw reads of the base only (one listing over WebHDFS;
-    # `hdfs dfs -ls` also asks for the base's own status).
+    # Check mode wrote nothing: the NameNode saw reads of the base only (one listing over WebHDFS
+    # or RPC; `hdfs dfs -ls` also asks for the base's own status).
     operations = audit_since(hadoop, audited, base)
-    if backend == 'webhdfs':
+    if backend in CLIENT_BACKENDS:
         assert operations == [('listStatus', base)]
     assert ('listStatus', base) in operations
     assert set(cmd for cmd, _path in operations) <= {'listStatus', 'getfileinfo'}, operations
@@ -119,15 +125,20 @@ def test_creates_homes_with_owner_group_mode_four_ways(hadoop, backend):
     result = run([task('apply', **args), dict(task('check again', **args), check_mode=True),
                   task('apply again', **args)], hadoop)
     assert result.rc == 0, result.stdout + result.stderr
+    written = audit_since(hadoop, audited, base)
     apply, check_again, apply_again = (result.task(name) for name in ('apply', 'check again', 'apply again'))
+    if backend in CLIENT_BACKENDS:
+        assert sorted(cmd for cmd, _path in written if cmd not in ('listStatus', 'getfileinfo')) == \
+            ['mkdirs'] * len(users) + ['setOwner'] * len(users)
     assert apply['changed'] is True
     assert (apply['created'], apply['created_users'], apply['fixed'], apply['unchanged']) == (3, users, 0, 0)
     for second in (check_again, apply_again):
         assert second['changed'] is False
         assert (second['created'], second['fixed'], second['unchanged']) == (0, 0, 3)
     assert listing(hadoop, base) == dict((user, ('DIRECTORY', user, 'hadoop', '750')) for user in users)
-    if backend == 'webhdfs':
-        # One LISTSTATUS decides a re-run; a first run adds MKDIRS + SETOWNER per new home.
+    if backend in CLIENT_BACKENDS:
+        # One listing decides a re-run; a first run adds MKDIRS + SETOWNER per new home, which the
+        # NameNode's audit log shows too (no separate SETPERMISSION: it applies no umask).
         assert apply_again['requests'] == 1 and check_again['requests'] == 1
         assert apply['requests'] == 1 + 2 * len(users)
     else:
@@ -174,11 +185,12 @@ def test_a_file_in_the_way_fails_that_user_with_the_namenode_message(hadoop, bac
     out = result.task('homes')
     assert out['failed'] is True
     message = {'webhdfs': 'Path is not a directory: %s/eve' % base,
+               'rpc': 'Path is not a directory: %s/eve' % base,
                'cli': "`%s/eve': Is not a directory" % base}[backend]
     assert '1 of 2 home directories under %s could not be made right' % base in out['msg']
     assert message in out['msg']
     assert out['failures'] == [{'user': 'eve', 'path': base + '/eve', 'op': 'MKDIRS', 'message': message,
-                                'exception': 'FileAlreadyExistsException' if backend == 'webhdfs' else None}]
+                                'exception': None if backend == 'cli' else 'FileAlreadyExistsException'}]
     # The other user went on; the file is untouched.
     assert out['created_users'] == ['fay']
     found = listing(hadoop, base)
@@ -186,11 +198,12 @@ def test_a_file_in_the_way_fails_that_user_with_the_namenode_message(hadoop, bac
     assert found['eve'][0] == 'FILE' and found['eve'][1] == 'hdfs'
 
 
-def test_check_mode_reports_a_file_in_the_way_without_writing(hadoop):
-    base = '/homes-file-check'
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_check_mode_reports_a_file_in_the_way_without_writing(hadoop, backend):
+    base = '/homes-file-check-%s' % backend
     make_base(hadoop, base)
     put_file(hadoop, base + '/gus')
-    result = run([dict(task('homes', users=['gus', 'hal'], base=base, **backend_args(hadoop, 'webhdfs')),
+    result = run([dict(task('homes', users=['gus', 'hal'], base=base, **backend_args(hadoop, backend)),
                        ignore_errors=True)], hadoop, check=True)
     out = result.task('homes')
     assert out['failed'] is True and '%s/gus exists as a file, not a directory' % base in out['msg']
@@ -214,13 +227,14 @@ def test_invalid_names_are_refused_before_any_request(hadoop):
     assert listing(hadoop, base) == {}
 
 
-def test_diff_lists_the_homes_that_change(hadoop):
-    base = '/homes-diff'
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_diff_lists_the_homes_that_change(hadoop, backend):
+    base = '/homes-diff-%s' % backend
     make_base(hadoop, base)
     status, body = hadoop.webhdfs('PUT', base + '/ivy', 'MKDIRS', permission='777')
     assert status == 200, body
     result = run([task('homes', users=['ivy', 'jon'], base=base, group='hadoop',
-                       **backend_args(hadoop, 'webhdfs'))], hadoop, check=True, diff=True)
+                       **backend_args(hadoop, backend))], hadoop, check=True, diff=True)
     assert result.rc == 0, result.stdout + result.stderr
     diff = result.task('homes')['diff']
     assert diff['before'] == '%s/jon: absent\n%s/ivy: directory owner=hdfs group=supergroup mode=0777\n' % (base, base)
@@ -253,50 +267,81 @@ def test_absent_removes_empty_homes_and_keeps_full_ones_unless_forced(hadoop, ba
     assert listing(hadoop, base) == {}
 
 
-def test_missing_base_is_created(hadoop):
-    base = '/homes-new-base/sub'
-    result = run([task('homes', users=['ned'], base=base, **backend_args(hadoop, 'webhdfs'))], hadoop)
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_missing_base_is_created(hadoop, backend):
+    base = '/homes-new-base-%s/sub' % backend
+    result = run([task('homes', users=['ned'], base=base, **backend_args(hadoop, backend))], hadoop)
     assert result.rc == 0, result.stdout + result.stderr
     assert result.task('homes')['base_created'] is True
-    assert listing(hadoop, '/homes-new-base')['sub'] == ('DIRECTORY', 'hdfs', 'supergroup', '755')
+    assert listing(hadoop, '/homes-new-base-%s' % backend)['sub'] == ('DIRECTORY', 'hdfs', 'supergroup', '755')
     assert listing(hadoop, base) == {'ned': ('DIRECTORY', 'ned', 'supergroup', '750')}
 
 
-def test_namenodes_from_hdfs_site_and_a_dead_one_skipped(hadoop):
-    base = '/homes-ha'
+def namenode_address(hadoop, backend):
+    return hadoop.env['NAMENODE_RPC'] if backend == 'rpc' else hadoop.env['NAMENODE_HTTP']
+
+
+def dead_address(backend):
+    return '%s://127.0.0.1:%d' % ('hdfs' if backend == 'rpc' else 'http', free_port())
+
+
+def backend_only(backend):
+    return {'backend': 'rpc'} if backend == 'rpc' else {}
+
+
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_namenodes_from_hdfs_site_and_a_dead_one_skipped(hadoop, backend):
+    base = '/homes-ha-%s' % backend
     make_base(hadoop, base)
-    dead = 'http://127.0.0.1:%d' % free_port()
+    live = namenode_address(hadoop, backend)
+    dead = dead_address(backend)
     result = run([
-        task('from hdfs-site', users=['oli'], base=base, hadoop_conf_dir=hadoop.conf_dir),
-        task('dead first', users=['oli', 'pam'], base=base, namenode_url=[dead, hadoop.env['NAMENODE_HTTP']]),
+        task('from hdfs-site', users=['oli'], base=base, hadoop_conf_dir=hadoop.conf_dir, **backend_only(backend)),
+        task('dead first', users=['oli', 'pam'], base=base, namenode_url=[dead, live], **backend_only(backend)),
     ], hadoop)
     assert result.rc == 0, result.stdout + result.stderr
     from_site = result.task('from hdfs-site')
     assert from_site['created_users'] == ['oli']
-    assert from_site['namenode'] == hadoop.env['NAMENODE_HTTP']
+    # The RPC client opens fs.defaultFS of core-site.xml, the rig's NameNode.
+    assert from_site['namenode'] == live
     dead_first = result.task('dead first')
-    assert dead_first['created_users'] == ['pam'] and dead_first['namenode'] == hadoop.env['NAMENODE_HTTP']
-    # The dead NameNode cost one attempt; the live one was then used for every later request.
-    assert dead_first['requests'] == 1 + 1 + 2
+    assert dead_first['created_users'] == ['pam']
+    if backend == 'rpc':
+        # hdfs-native fails over inside one call: the module's count is its own calls.
+        assert dead_first['namenode'] == dead + ',' + live
+        assert dead_first['requests'] == 1 + 2
+    else:
+        assert dead_first['namenode'] == live
+        # The dead NameNode cost one attempt; the live one was then used for every later request.
+        assert dead_first['requests'] == 1 + 1 + 2
     assert set(listing(hadoop, base)) == {'oli', 'pam'}
 
 
-def test_only_dead_namenodes_fail_clearly(hadoop):
-    dead = ['http://127.0.0.1:%d' % free_port(), 'http://127.0.0.1:%d' % free_port()]
-    result = run([dict(task('homes', users=['quin'], base='/homes-dead', namenode_url=dead),
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_only_dead_namenodes_fail_clearly(hadoop, backend):
+    dead = [dead_address(backend), dead_address(backend)]
+    began = time.monotonic()
+    result = run([dict(task('homes', users=['quin'], base='/homes-dead', namenode_url=dead, **backend_only(backend)),
                        ignore_errors=True)], hadoop)
     out = result.task('homes')
     assert out['failed'] is True
+    if backend == 'rpc':
+        assert out['msg'] == ('No NameNode answered LISTSTATUS /homes-dead: %s: Connection refused (os error 111)'
+                              % ','.join(dead))
+        # A few failover attempts, not Hadoop's default fifteen (minutes).
+        assert time.monotonic() - began < 30
+        return
     assert out['msg'].startswith('No active NameNode answered LISTSTATUS /homes-dead: ')  # every one tried
     for url in dead:
         assert url + ': connection refused' in out['msg']
 
 
-def test_rerun_of_many_users_is_one_request(hadoop):
-    base = '/homes-many'
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_rerun_of_many_users_is_one_request(hadoop, backend):
+    base = '/homes-many-%s' % backend
     make_base(hadoop, base)
     users = ['u%04d' % number for number in range(1500)]
-    args = dict(users=users, base=base, **backend_args(hadoop, 'webhdfs'))
+    args = dict(users=users, base=base, **backend_args(hadoop, backend))
     audited = len(hadoop.audit_log())
     result = run([task('first', **args)], hadoop)
     assert result.rc == 0, result.stdout + result.stderr
@@ -314,18 +359,20 @@ def test_rerun_of_many_users_is_one_request(hadoop):
     assert again['requests'] == 1
     assert again['elapsed'] < 3
     # Independently of the module's count: the NameNode only listed the base. (It reads the
-    # directory in pages of dfs.ls.limit entries for that one request; the audit log records the
-    # request once.)
+    # directory in pages of dfs.ls.limit entries; over WebHDFS the audit log records the request
+    # once, over RPC each page is a getListing call of its own: 2 for 1,500 entries.)
     operations = audit_since(hadoop, audited, base)
     assert operations and set(operations) == {('listStatus', base)}, operations
+    assert len(operations) == (1 if backend == 'webhdfs' else 2), operations
     found = listing(hadoop, base)
     assert len(found) == 1500 and found['u0042'] == ('DIRECTORY', 'u0042', 'supergroup', '750')
 
 
-def test_safe_mode_is_waited_for_then_given_up_on(hadoop):
-    base = '/homes-safemode'
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_safe_mode_is_waited_for_then_given_up_on(hadoop, backend):
+    base = '/homes-safemode-%s' % backend
     make_base(hadoop, base)
-    args = dict(base=base, **backend_args(hadoop, 'webhdfs'))
+    args = dict(base=base, **backend_args(hadoop, backend))
     hadoop.hdfs('dfsadmin', '-safemode', 'enter', check=True)
     try:
         # Nothing to write: a read-only run does not wait.
@@ -455,9 +502,12 @@ STANDBY_HDFS_SITE = """<?xml version="1.0"?>
 """
 
 
+Standby = collections.namedtuple('Standby', 'http rpc')
+
+
 @pytest.fixture(scope='module')
 def standby_namenode(hadoop):
-    """The URL of a real NameNode in standby state.
+    """The web and RPC URLs of a real NameNode in standby state.
 
     One NameNode of an HA pair, with no failover controller and no `haadmin -transitionToActive`,
     stays standby and answers every WebHDFS call with a StandbyException, as a standby of a real
@@ -498,7 +548,7 @@ def standby_namenode(hadoop):
                 with open(os.path.join(run_dir, 'namenode.out'), errors='replace') as handle:
                     pytest.fail('the standby NameNode did not come up:\n' + handle.read()[-5000:])
             time.sleep(1)
-        yield url
+        yield Standby(url, 'hdfs://127.0.0.1:%d' % ports['rpc1'])
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -510,30 +560,88 @@ def standby_namenode(hadoop):
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def test_a_standby_namenode_first_is_skipped(hadoop, standby_namenode):
-    base = '/homes-standby'
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_a_standby_namenode_first_is_skipped(hadoop, standby_namenode, backend):
+    base = '/homes-standby-%s' % backend
     make_base(hadoop, base)
-    active = hadoop.env['NAMENODE_HTTP']
+    active = namenode_address(hadoop, backend)
+    standby = getattr(standby_namenode, 'rpc' if backend == 'rpc' else 'http')
     result = run([task('standby first', users=['sam', 'tia'], base=base, group='hadoop',
-                       namenode_url=[standby_namenode, active])], hadoop)
+                       namenode_url=[standby, active], **backend_only(backend))], hadoop)
     assert result.rc == 0, result.stdout + result.stderr
     out = result.task('standby first')
-    assert out['created_users'] == ['sam', 'tia'] and out['namenode'] == active
-    # The standby cost one answer; every later request went straight to the active NameNode.
-    assert out['requests'] == 1 + 1 + 2 * 2
+    assert out['created_users'] == ['sam', 'tia']
+    if backend == 'rpc':
+        assert out['namenode'] == standby + ',' + active and out['requests'] == 1 + 2 * 2
+    else:
+        assert out['namenode'] == active
+        # The standby cost one answer; every later request went straight to the active NameNode.
+        assert out['requests'] == 1 + 1 + 2 * 2
     assert listing(hadoop, base) == {'sam': ('DIRECTORY', 'sam', 'hadoop', '750'),
                                      'tia': ('DIRECTORY', 'tia', 'hadoop', '750')}
 
 
-def test_only_a_standby_namenode_fails_clearly(hadoop, standby_namenode):
-    result = run([dict(task('standby only', users=['uma'], base='/homes-standby-only',
-                            namenode_url=[standby_namenode]), ignore_errors=True)], hadoop)
+@pytest.mark.parametrize('backend', CLIENT_BACKENDS)
+def test_only_a_standby_namenode_fails_clearly(hadoop, standby_namenode, backend):
+    standby = getattr(standby_namenode, 'rpc' if backend == 'rpc' else 'http')
+    result = run([dict(task('standby only', users=['uma'], base='/homes-standby-only', namenode_url=[standby],
+                            **backend_only(backend)), ignore_errors=True)], hadoop)
     out = result.task('standby only')
     assert out['failed'] is True
-    assert out['msg'] == 'No active NameNode answered LISTSTATUS /homes-standby-only: %s: standby' % standby_namenode
+    assert out['msg'] == 'No active NameNode answered LISTSTATUS /homes-standby-only: %s: standby' % standby
 
 
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+def test_rpc_refuses_what_it_cannot_do_before_any_request(hadoop):
+    base = '/homes-rpc-refused'
+    make_base(hadoop, base)
+    live = hadoop.env['NAMENODE_RPC']
+    cases = {
+        'web url': ([hadoop.env['NAMENODE_HTTP']], {}, "namenode_url #1 '%s' is not a NameNode RPC address: "
+                    'with backend=rpc give hdfs://HOST:PORT' % hadoop.env['NAMENODE_HTTP']),
+        'password': ([live, 'hdfs://hdfs:s3cret@127.0.0.1:8020'], {},
+                     'namenode_url #2 has user information (user@ or user:password@)'),
+        'kerberos': ([live], {'kerberos': True}, 'kerberos=true is not supported with backend=rpc yet'),
+    }
+    audited = len(hadoop.audit_log())
+    result = run([dict(task(name, users=['vic'], base=base, backend='rpc', namenode_url=urls, **extra),
+                       ignore_errors=True) for name, (urls, extra, _message) in cases.items()], hadoop)
+    for name, (_urls, _extra, message) in cases.items():
+        out = result.task(name)
+        assert out['failed'] is True and message in out['msg'], (name, out['msg'])
+        assert 'requests' not in out
+    assert 's3cret' not in result.stdout + result.stderr
+    assert audit_since(hadoop, audited, base) == []
+
+
+def test_rpc_without_hdfs_native_names_the_library(hadoop, tmp_path):
+    # An hdfs_native that cannot be imported, first on the module's path: as on a node without it.
+    package = tmp_path / 'hdfs_native'
+    package.mkdir()
+    (package / '__init__.py').write_text('raise ImportError("No module named \'hdfs_native\'")\n')
+    base = '/homes-rpc-nolib'
+    result = run([dict(task('homes', users=['wes'], base=base, **backend_args(hadoop, 'rpc')),
+                       environment={'PYTHONPATH': str(tmp_path)}, ignore_errors=True)], hadoop)
+    out = result.task('homes')
+    assert out['failed'] is True
+    assert 'Failed to import the required Python library (hdfs-native)' in out['msg']
+    assert listing(hadoop, base) is None
+
+
+def test_rpc_fs_default_fs_that_is_not_hdfs_is_refused(hadoop, tmp_path):
+    conf = tmp_path / 'conf'
+    conf.mkdir()
+    (conf / 'hdfs-site.xml').write_text('<configuration/>\n')
+    (conf / 'core-site.xml').write_text('<configuration><property><name>fs.defaultFS</name>'
+                                        '<value>file:///</value></property></configuration>\n')
+    result = run([dict(task('homes', users=['xan'], base='/homes-rpc-local', backend='rpc',
+                            hadoop_conf_dir=str(conf)), ignore_errors=True)], hadoop)
+    out = result.task('homes')
+    assert out['failed'] is True
+    assert out['msg'] == ("fs.defaultFS in %s/core-site.xml is 'file:///', not an hdfs:// file system; give "
+                          'namenode_url as hdfs://HOST:PORT' % conf)
