@@ -1,8 +1,10 @@
 """The Hadoop rig as a session fixture: NameNode, DataNode and ResourceManager on loopback ports.
 
 `hadoop` starts tests/rigs/hadoop/start once per session and stops it at the end, whatever
-happened. If the rig cannot start, every test that uses it fails with the daemons' log tails:
-a missing Hadoop is a broken test machine, never a reason to skip.
+happened. `hadoop_ha` does the same with `start --ha`: two masters, NameNodes nn1 and nn2 of
+nameservice `datalake` and ResourceManagers rm1 and rm2, nn1 and rm1 active at first; only the
+tests that ask for it start it. If a rig cannot start, every test that uses it fails with the
+daemons' log tails: a missing Hadoop is a broken test machine, never a reason to skip.
 
     def test_home(hadoop):
         hadoop.hdfs('dfs', '-mkdir', '/user/shirley', user='hdfs')
@@ -108,16 +110,18 @@ class HadoopRig:
     def yarn(self, *args, user='yarn', proxy_user=None, check=False, timeout=120):
         return self.run('yarn', *args, user=user, proxy_user=proxy_user, check=check, timeout=timeout)
 
-    def webhdfs(self, method, path, op, user='hdfs', doas=None, data=None, **params):
+    def webhdfs(self, method, path, op, user='hdfs', doas=None, data=None, namenode=None, **params):
         """One WebHDFS call as `user` (and `doas`); returns (HTTP status, decoded JSON or text).
 
         A 307 to a DataNode (CREATE, APPEND, OPEN) is followed with the same method and data.
+        `namenode` (nn1, nn2) asks that NameNode of an HA rig instead of the first one.
         """
         query = dict(params, op=op)
         query['user.name'] = user
         if doas is not None:
             query['doas'] = doas
-        url = self.webhdfs_url + (path if path.startswith('/') else '/' + path)
+        base = self.webhdfs_url if namenode is None else self.namenode_http(namenode) + '/webhdfs/v1'
+        url = base + (path if path.startswith('/') else '/' + path)
         resp = requests.request(method, url, params=query, allow_redirects=False, timeout=30)
         if resp.status_code == 307:
             resp = requests.request(method, resp.headers['Location'], data=data, timeout=30)
@@ -127,10 +131,13 @@ class HadoopRig:
             body = resp.text
         return resp.status_code, body
 
-    def audit_log(self):
-        """The NameNode's audit records so far, each a dict: allowed, ugi, ip, cmd, src, dst, perm."""
+    def audit_log(self, namenode=None):
+        """The NameNode's audit records so far, each a dict: allowed, ugi, ip, cmd, src, dst, perm.
+
+        On an HA rig, `namenode='nn2'` reads the second NameNode's.
+        """
         records = []
-        path = os.path.join(self.run_dir, 'logs', 'hdfs-audit.log')
+        path = os.path.join(self.run_dir, 'logs', 'hdfs-audit2.log' if namenode == 'nn2' else 'hdfs-audit.log')
         if not os.path.exists(path):
             return records
         with open(path) as handle:
@@ -143,6 +150,51 @@ class HadoopRig:
                     fields['ugi'] = fields['ugi'].split(' ')[0]
                     records.append(fields)
         return records
+
+    # HA rigs (start --ha) only.
+
+    @property
+    def namenode_ids(self):
+        return self.env['NAMENODE_IDS'].split()
+
+    @property
+    def rm_ids(self):
+        return self.env['RM_IDS'].split()
+
+    def namenode_http(self, namenode):
+        """http://127.0.0.1:PORT of NameNode nn1 or nn2."""
+        return self.env['NAMENODE_%s_HTTP' % namenode.upper()]
+
+    def namenode_rpc_address(self, namenode):
+        return self.env['NAMENODE_%s_RPC_ADDRESS' % namenode.upper()]
+
+    def master_conf_dir(self, master):
+        """The conf dir master 1 or 2 runs its NameNode and ResourceManager with."""
+        return self.env['MASTER%d_CONF_DIR' % master]
+
+    def rm_webapp(self, rm):
+        return self.env['RM_%s_WEBAPP' % rm.upper()]
+
+    def namenode_state(self, namenode):
+        """'active' or 'standby', as `hdfs haadmin -getServiceState` says."""
+        return self.hdfs('haadmin', '-getServiceState', namenode, check=True).stdout.strip()
+
+    def rm_state(self, rm):
+        """'active' or 'standby', as `yarn rmadmin -getServiceState` says."""
+        return self.yarn('rmadmin', '-getServiceState', rm, check=True).stdout.strip()
+
+    def make_active(self, namenode=None, rm=None):
+        """Fail over by hand so that `namenode` (and `rm`) is the active one; no-op if it is."""
+        if namenode is not None and self.namenode_state(namenode) != 'active':
+            other, = [nn for nn in self.namenode_ids if nn != namenode]
+            # The old active steps down first, then the new one catches up on the shared edits.
+            self.hdfs('haadmin', '-failover', other, namenode, check=True)
+        if rm is not None and self.rm_state(rm) != 'active':
+            # rmadmin has no -failover for ResourceManagers: standby first, then active.
+            for other in self.rm_ids:
+                if other != rm and self.rm_state(other) == 'active':
+                    self.yarn('rmadmin', '-transitionToStandby', other, check=True)
+            self.yarn('rmadmin', '-transitionToActive', rm, check=True)
 
     def log_tail(self, lines=50):
         """The last lines of each daemon's log, for assertion messages."""
@@ -188,6 +240,23 @@ def hadoop():
             rig = start_rig(run_dir, extra)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             pytest.fail('the Hadoop rig did not start:\n%s' % exc, pytrace=False)
+        yield rig
+    finally:
+        stop_rig(run_dir)
+        if os.environ.get('HADOOP_RIG_KEEP') != '1':
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def hadoop_ha():
+    """An HA rig (start --ha): two NameNodes sharing edits, two ResourceManagers, one DataNode."""
+    run_dir = tempfile.mkdtemp(prefix='hadoop-ha-rig-', dir='/tmp')
+    os.chmod(run_dir, 0o755)
+    try:
+        try:
+            rig = start_rig(run_dir, ['--ha'])
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            pytest.fail('the Hadoop HA rig did not start:\n%s' % exc, pytrace=False)
         yield rig
     finally:
         stop_rig(run_dir)

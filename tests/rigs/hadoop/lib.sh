@@ -4,8 +4,9 @@
 # Not under DN_CACHE: that is in root's home, which the daemons' users cannot enter.
 RIG_DEFAULT_RUN_DIR=/var/tmp/datalake-notebooks/run/hadoop
 
-# Daemons in start order; stop goes the other way.
-RIG_DAEMONS=(namenode datanode resourcemanager nodemanager)
+# Daemons in start order; stop goes the other way. With --ha, namenode2 and resourcemanager2 are
+# the second master's.
+RIG_DAEMONS=(namenode namenode2 datanode resourcemanager resourcemanager2 nodemanager)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'hadoop rig: %s\n' "$*" >&2; exit 1; }
@@ -33,7 +34,9 @@ daemon_pid() {
     [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
     # A recycled pid belongs to some other program: only a JVM of ours with this RUN_DIR counts.
     tr '\0' '\n' < "/proc/$pid/cmdline" | grep -q "^-Dhadoop.log.file=$name.log$" || return 1
-    tr '\0' '\n' < "/proc/$pid/cmdline" | grep -qF "$run_dir/conf:" || return 1
+    # RUN_DIR/conf, or a master's RUN_DIR/conf-masterN with --ha.
+    tr '\0' '\n' < "/proc/$pid/cmdline" |
+        grep -qF -e "$run_dir/conf:" -e "$run_dir/conf-master1:" -e "$run_dir/conf-master2:" || return 1
     echo "$pid"
 }
 
@@ -168,6 +171,21 @@ hdfs_ready() {
         grep -Eq '"NumLiveDataNodes" *: *[1-9]' <<<"$state"
 }
 
+# nn_state HTTP_PORT STATE: the NameNode says it is in HA state STATE (active, standby).
+nn_state() {
+    local status
+    status=$(http GET "127.0.0.1:$1" '/jmx?qry=Hadoop:service=NameNode,name=NameNodeStatus') || return 1
+    grep -q "\"State\" *: *\"$2\"" <<<"$status"
+}
+
+# rm_state WEBAPP_PORT STATE: the ResourceManager says it is in HA state STATE (ACTIVE, STANDBY);
+# a standby's web app redirects to the active one for everything but /ws/v1/cluster/info.
+rm_state() {
+    local info
+    info=$(http GET "127.0.0.1:$1" '/ws/v1/cluster/info') || return 1
+    grep -q "\"haState\" *: *\"$2\"" <<<"$info"
+}
+
 rm_ready() {
     local hostport=127.0.0.1:$1 with_nm=$2 metrics
     metrics=$(http GET "$hostport" '/jmx?qry=Hadoop:service=ResourceManager,name=ClusterMetrics') || return 1
@@ -180,7 +198,9 @@ start_daemon() {
     local name=$1 user=$2
     shift 2
     log "starting $name as $user"
-    (RUN_HOME="$run_dir/data/tmp" as_user "$user" "$@") > "$HADOOP_LOG_DIR/$name.log" 2>&1 < /dev/null &
+    # The JVM names its log after $name: the stop script knows a daemon by it.
+    (export HADOOP_LOGFILE="$name.log"; RUN_HOME="$run_dir/data/tmp" as_user "$user" "$@") \
+        > "$HADOOP_LOG_DIR/$name.log" 2>&1 < /dev/null &
     echo $! > "$run_dir/pids/$name.pid"
 }
 
