@@ -696,23 +696,34 @@ def sensitive_key_patterns(text):
     return _sensitive.split_key_list(value)
 
 
+# A value longer than this that is a comma-separated list is shown one item a line in diffs.
+LONG_LIST = 80
+
+
 def display_text(text, is_sensitive, placeholder):
     """`text` as diff mode may show it: every value of a sensitive name replaced by placeholder(value).
 
     The whole value is replaced where the file holds it, whatever its form there (plain,
     entity-encoded, character references, CDATA, split by comments, an attribute), so no form of
-    a secret is shown; bytes are decoded with the file's encoding.
+    a secret is shown; bytes are decoded with the file's encoding. A long comma-separated value
+    (10,000 proxy users) is shown one item a line, so a diff that adds one name shows one line.
     """
     doc = parse(text)
     editor = _Editor(doc)
     for prop in doc.properties:
-        if prop.name is None or not is_sensitive(prop.name):
+        if prop.name is None:
             continue
         element = prop.element
+        sensitive = is_sensitive(prop.name)
         for child in element.children:
             if child.local == 'value' and not child.empty and child.content_end > child.content_start:
-                editor.replace(child.content_start, child.content_end,
-                               escape(placeholder(child.text)))
-        if 'value' in element.attrs:
+                if sensitive:
+                    editor.replace(child.content_start, child.content_end, escape(placeholder(child.text)))
+                elif len(child.text) > LONG_LIST and ',' in child.text:
+                    # Every item on a line of its own with its comma, the last one too: adding
+                    # or removing a name anywhere in the list then changes exactly one line.
+                    editor.replace(child.content_start, child.content_end,
+                                   escape(''.join('\n%s,' % item for item in child.text.split(',')) + '\n'))
+        if sensitive and 'value' in element.attrs:
             editor.set_attribute(element, 'value', placeholder(element.attrs['value']))
     return editor.apply().decode(doc.encoding, 'replace')

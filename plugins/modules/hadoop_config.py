@@ -35,6 +35,8 @@ description:
     default (for example C(fs.s3a.secret.key), C(fs.azure.account.key.*), names ending in
     C(password) or C(secret)), plus the patterns the file itself sets in that property. A changed
     secret shows as a changed line with a numbered placeholder.
+  - In diff mode, a long comma-separated value (such as 10,000 proxy users) is shown one item a line,
+    so adding one name shows as one added line. The file itself keeps the value as it is.
 author:
   - datalake.notebooks maintainers (!UNKNOWN)
 extends_documentation_fragment:

@@ -4,6 +4,7 @@ Runs the role four ways (check, apply, check, apply) and asserts that the second
 nothing, that check mode writes nothing, and that refused settings leave the files as they were.
 """
 
+import difflib
 import json
 import os
 import pwd
@@ -286,3 +287,17 @@ def test_emr_configurations_refuse_emrs_superuser_group(tmp_path):
     assert run.rc != 0
     assert 'superuser group' in run.stdout
     assert not out.exists()
+
+
+def test_one_more_user_shows_as_one_line_in_the_core_site_diff(conf_dir):
+    """With many users, the diff of a run that adds one user names that user, not the whole list."""
+    users = ['nb%03d' % index for index in range(60)]
+    first = run_playbook(role_play(), extra_vars=role_vars(conf_dir, livy_impersonation_users=users))
+    assert first.rc == 0, first.stdout[-3000:]
+    run = run_playbook(role_play(), diff=True, extra_vars=role_vars(conf_dir, livy_impersonation_users=users + ['nb030a']))
+    assert run.rc == 0, run.stdout[-3000:]
+    diff = run.task('Livy may impersonate the notebook users (core-site.xml)')['diff'][0]
+    changed = [line for line in difflib.unified_diff(diff['before'].splitlines(), diff['after'].splitlines(), n=0)
+               if line[:1] in '+-' and line[:3] not in ('+++', '---')]
+    assert changed == ['+nb030a,'], changed
+    assert ','.join(sorted(users + ['nb030a'])) in (conf_dir / 'core-site.xml').read_text()

@@ -482,3 +482,14 @@ def test_a_file_may_add_sensitive_names():
     text = site('<property><name>hadoop.security.sensitive-config-keys</name><value>\n  my\\.token,\n'
                 '  other$\n</value></property>')
     assert hx.sensitive_key_patterns(text) == ['my\\.token', 'other$']
+
+
+def test_display_text_shows_a_long_list_one_item_a_line_and_leaves_short_values():
+    users = ','.join('nbuser%05d' % index for index in range(20))
+    text = ('<configuration>\n<property><name>hadoop.proxyuser.livy.users</name><value>%s</value></property>\n'
+            '<property><name>short</name><value>a,b</value></property>\n</configuration>\n' % users)
+    shown = hx.display_text(text, lambda name: False, None)
+    assert '<value>\nnbuser00000,\nnbuser00001,\n' in shown and '\nnbuser00019,\n</value>' in shown
+    assert '<value>a,b</value>' in shown
+    # The file itself is untouched by the display: only the diff view is split.
+    assert hx.parse(text).effective('hadoop.proxyuser.livy.users')[0] == users
