@@ -18,10 +18,8 @@ from __future__ import annotations
 import copy
 import datetime
 import json
-import ssl
 import urllib.error
 import urllib.parse
-import urllib.request
 
 KEY = 'datalake_notebooks_gate'
 AUTH = 'Basic_Access'
@@ -68,7 +66,7 @@ def current_token(document, user):
 
 def needs_new_token(document, user, now, renew_before):
     """Whether `user`'s file lacks a usable token, or its token expires within `renew_before` seconds."""
-    token, _, expires = current_token(document, user)
+    token, dummy, expires = current_token(document, user)
     if token is None or expires is None:
         return True
     return (expires - now).total_seconds() <= renew_before
@@ -97,30 +95,25 @@ def masked(text, tokens):
 
 
 class HubTokens:
-    """POST and DELETE /hub/api/users/{name}/tokens with an API token that has the `tokens` scope."""
+    """POST and DELETE /hub/api/users/{name}/tokens with an API token that has the `tokens` scope.
 
-    def __init__(self, url, api_token, validate_certs=True, ca_path=None, timeout=30):
+    `opener(method, url, data, headers, timeout)` sends one request and returns the response body;
+    it raises urllib.error.HTTPError for an HTTP error and OSError (URLError) when the hub cannot be
+    reached. The module gives it Ansible's open_url with its TLS settings.
+    """
+
+    def __init__(self, url, api_token, opener, timeout=30):
         self.base = url.rstrip('/') + '/hub/api'
         self.api_token = api_token
+        self.opener = opener
         self.timeout = timeout
-        if url.startswith('https'):
-            if validate_certs:
-                self.context = ssl.create_default_context(cafile=ca_path or None)
-            else:
-                self.context = ssl.create_default_context()
-                self.context.check_hostname = False
-                self.context.verify_mode = ssl.CERT_NONE
-        else:
-            self.context = None
 
     def _call(self, method, path, body=None):
         data = json.dumps(body).encode('utf-8') if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers={
-            'Authorization': 'token ' + self.api_token, 'Content-Type': 'application/json',
-            'Accept': 'application/json'})
+        headers = {'Authorization': 'token ' + self.api_token, 'Content-Type': 'application/json',
+                   'Accept': 'application/json'}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as response:
-                raw = response.read()
+            raw = self.opener(method, self.base + path, data, headers, self.timeout)
         except urllib.error.HTTPError as exc:
             detail = ''
             try:
@@ -128,7 +121,7 @@ class HubTokens:
             except (ValueError, AttributeError, UnicodeDecodeError, OSError):
                 pass
             raise HubTokenError('%s %s answered %d%s' % (method, path, exc.code, ': %s' % detail if detail else ''))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:
             raise HubTokenError('%s %s failed: %s' % (method, path, getattr(exc, 'reason', exc)))
         if not raw:
             return None

@@ -195,6 +195,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.datalake.notebooks.plugins.module_utils import _hubtokens, _userfiles
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
@@ -234,8 +235,14 @@ class Tokens:
     def __init__(self, module, settings):
         self.module = module
         self.settings = settings
-        self.hub = _hubtokens.HubTokens(settings['hub_url'], settings['api_token'], settings['validate_certs'],
-                                        settings['ca_path'], settings['timeout'])
+
+        def opener(method, url, data, headers, timeout):
+            response = open_url(url, data=data, headers=headers, method=method, timeout=timeout,
+                                validate_certs=settings['validate_certs'], ca_path=settings['ca_path'],
+                                follow_redirects='none', use_proxy=False)
+            return response.read()
+
+        self.hub = _hubtokens.HubTokens(settings['hub_url'], settings['api_token'], opener, settings['timeout'])
         self.now = datetime.datetime.now(datetime.timezone.utc)
         self.made = []
 

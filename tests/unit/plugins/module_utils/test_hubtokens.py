@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
+import urllib.error
 
 import pytest
 
@@ -67,9 +69,51 @@ def test_masked():
     assert _hubtokens.MASK in _hubtokens.masked(text, ['s3cr3t-token'])
 
 
-def test_hub_errors_name_operation_and_path_but_no_token():
-    hub = _hubtokens.HubTokens('http://127.0.0.1:9', 'the-api-token', timeout=2)
+class Opener:
+    """Records requests; answers with `answers` in turn (bytes, or an exception to raise)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.requests = []
+
+    def __call__(self, method, url, data, headers, timeout):
+        self.requests.append((method, url, json.loads(data) if data else None, headers))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def http_error(code, message):
+    return urllib.error.HTTPError('http://hub/x', code, 'error', {}, io.BytesIO(json.dumps({'message': message}).encode()))
+
+
+def test_create_asks_for_the_narrowest_token_with_an_expiry():
+    opener = Opener(json.dumps({'token': 't0k', 'id': 'a7', 'expires_at': '2026-12-31T20:00:00Z'}).encode())
+    hub = _hubtokens.HubTokens('http://hub:8000/', 'api', opener)
+    assert hub.create('shi rley', 3600) == ('t0k', 'a7', '2026-12-31T20:00:00Z')
+    method, url, body, headers = opener.requests[0]
+    assert (method, url) == ('POST', 'http://hub:8000/hub/api/users/shi%20rley/tokens')
+    assert body['scopes'] == [] and body['expires_in'] == 3600
+    assert headers['Authorization'] == 'token api'
+
+
+@pytest.mark.parametrize('answer, words', [
+    (http_error(403, 'no permissions to generate tokens'), 'POST /users/shirley/tokens answered 403: no permissions'),
+    (urllib.error.URLError('Connection refused'), 'POST /users/shirley/tokens failed: Connection refused'),
+    (b'not json', 'answered with a body that is not JSON'),
+    (b'{"id": "a1"}', 'answered without a token'),
+])
+def test_hub_errors_name_operation_and_path_but_no_token(answer, words):
+    hub = _hubtokens.HubTokens('http://hub', 'the-api-token', Opener(answer))
     with pytest.raises(_hubtokens.HubTokenError) as caught:
         hub.create('shirley', 3600)
-    assert 'POST /users/shirley/tokens failed' in str(caught.value)
+    assert words in str(caught.value)
     assert 'the-api-token' not in str(caught.value)
+
+
+def test_revoking_a_token_already_gone_is_fine():
+    hub = _hubtokens.HubTokens('http://hub', 'api', Opener(http_error(404, 'not found'), http_error(500, 'boom')))
+    hub.revoke('shirley', 'a1')
+    with pytest.raises(_hubtokens.HubTokenError):
+        hub.revoke('shirley', 'a2')
