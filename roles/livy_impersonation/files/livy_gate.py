@@ -29,8 +29,10 @@ import hashlib
 import http.client
 import json
 import logging
+import os
 import queue
 import re
+import signal
 import socket
 import ssl
 import sys
@@ -57,12 +59,18 @@ DEFAULTS = {
     'cache_size': 10000,
     'max_body_bytes': 1024 * 1024,
     'max_clients': 256,
+    'owner_cache_seconds': 1.0,
+    'workers': 1,
     'client_timeout': 120.0,
     'admins_see_all': False,
     'allow_paths': [],
 }
 # A revoked token must stop working soon: the cache never holds an answer longer than this.
 MAX_CACHE_SECONDS = 300.0
+# Livy numbers sessions and batches from 0 again after a restart (without recovery), so an owner
+# learnt before a restart must be gone before Livy can hand the same id to someone else: Livy takes
+# seconds to start, the owner cache keeps an answer at most this long.
+MAX_OWNER_CACHE_SECONDS = 2.0
 # Livy's listing page size when the gate fetches a whole listing to filter it.
 LISTING_FETCH_SIZE = 100000
 # Request headers passed on to Livy; everything else (Authorization first) stays at the gate.
@@ -116,6 +124,8 @@ def load_config(data):
         elif isinstance(default, (int, float)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ConfigError('%s must be a positive number, not %r' % (key, value))
+            if isinstance(default, int) and not isinstance(value, int):
+                raise ConfigError('%s must be a whole number, not %r' % (key, value))
             config[key] = type(default)(value)
         elif isinstance(default, list):
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -130,11 +140,16 @@ def load_config(data):
             raise ConfigError('%s must be an http:// or https:// URL, not %r' % (key, config[key]))
     if urlsplit(config['livy_url']).scheme != 'http':
         raise ConfigError('livy_url must be http:// (Livy listens on loopback behind the gate)')
+    if config['workers'] > 64:
+        raise ConfigError('workers must be a whole number from 1 to 64, not %r' % config['workers'])
     if config['listen_port'] > 65535:
         raise ConfigError('listen_port must be at most 65535, not %d' % config['listen_port'])
     if config['cache_seconds'] > MAX_CACHE_SECONDS:
         raise ConfigError('cache_seconds must be at most %d, so that a revoked token stops working soon; got %s'
                           % (MAX_CACHE_SECONDS, config['cache_seconds']))
+    if config['owner_cache_seconds'] > MAX_OWNER_CACHE_SECONDS:
+        raise ConfigError('owner_cache_seconds must be at most %s, less than Livy needs to restart and reuse an id;'
+                          ' got %s' % (MAX_OWNER_CACHE_SECONDS, config['owner_cache_seconds']))
     if bool(config['tls_cert']) != bool(config['tls_key']):
         raise ConfigError('tls_cert and tls_key go together')
     for pattern in config['allow_paths']:
@@ -156,7 +171,7 @@ def parse_credentials(header):
     if not header:
         raise Refusal(401, 'credentials required: HTTP Basic with your JupyterHub user name and an API token',
                       'no credentials')
-    scheme, _, value = header.strip().partition(' ')
+    scheme, dummy, value = header.strip().partition(' ')
     scheme = scheme.lower()
     value = value.strip()
     if scheme == 'basic':
@@ -188,10 +203,10 @@ class Identity:
         return 'Identity(%r, sees_all=%r)' % (self.name, self.sees_all)
 
 
-class AuthCache:
-    """Token -> hub user model, bounded in size and in age (least recently used goes first).
+class TimedCache:
+    """A mapping bounded in size and in the age of its entries (least recently used goes first).
 
-    Keys are SHA-256 digests, so the cache holds no token. `clock` is injectable for tests.
+    `clock` is injectable for tests.
     """
 
     def __init__(self, max_entries, max_age, clock=time.monotonic):
@@ -202,8 +217,12 @@ class AuthCache:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(token):
-        return hashlib.sha256(token.encode('utf-8')).digest()
+    def key(value):
+        return value
+
+    def drop(self, value):
+        with self._lock:
+            self._entries.pop(self.key(value), None)
 
     def get(self, token):
         key = self.key(token)
@@ -228,6 +247,14 @@ class AuthCache:
 
     def __len__(self):
         return len(self._entries)
+
+
+class AuthCache(TimedCache):
+    """Token -> hub user model. Keys are SHA-256 digests, so the cache holds no token."""
+
+    @staticmethod
+    def key(value):
+        return hashlib.sha256(value.encode('utf-8')).digest()
 
 
 class Authenticator:
@@ -287,7 +314,7 @@ class Route:
 
 def route(method, path, query, allow_paths=()):
     """The Route of a request, or Refusal. `query` is a list of (name, value) pairs."""
-    if any(name.lower() == 'doas' for name, _ in query):
+    if any(name.lower() == 'doas' for name, dummy in query):
         raise Refusal(403, 'doAs is not accepted: your sessions and batches run as you', 'doAs in query')
     if not PATH_CHARS.match(path) or '//' in path or any(part in ('.', '..') for part in path.split('/')):
         raise Refusal(400, 'unsupported characters in the path %s' % path[:200], 'bad path')
@@ -313,7 +340,7 @@ def route(method, path, query, allow_paths=()):
 
 
 def duplicate_keys_refused(pairs):
-    keys = [key for key, _ in pairs]
+    keys = [key for key, dummy in pairs]
     if len(keys) != len(set(keys)):
         raise ValueError('duplicate key %s' % sorted(key for key in set(keys) if keys.count(key) > 1)[0])
     return dict(pairs)
@@ -451,8 +478,8 @@ class HubClient:
 
     def whoami(self, token):
         try:
-            status, _, data = self.pool.request('GET', '/user', headers={'Authorization': 'token ' + token,
-                                                                         'Accept': 'application/json'})
+            headers = {'Authorization': 'token ' + token, 'Accept': 'application/json'}
+            status, dummy, data = self.pool.request('GET', '/user', headers=headers)
         except (OSError, http.client.HTTPException) as exc:
             # The exception text names the address, never the token.
             raise HubUnavailable(type(exc).__name__)
@@ -469,10 +496,12 @@ class HubClient:
 class Gate:
     """The request decisions with their upstream calls; `livy` is a ConnectionPool-like object."""
 
-    def __init__(self, config, authenticator, livy):
+    def __init__(self, config, authenticator, livy, owners=None):
         self.config = config
         self.authenticator = authenticator
         self.livy = livy
+        # (collection, id) -> proxyUser; a poll inside a session needs no second Livy request.
+        self.owners = owners if owners is not None else TimedCache(config['cache_size'], config['owner_cache_seconds'])
 
     def handle(self, method, target, headers, read_body):
         """(status, [(header, value)], body bytes, user or None, reason). Never raises for a request."""
@@ -518,21 +547,28 @@ class Gate:
             return 200, [('Content-Type', 'application/json')], json.dumps(listing).encode('utf-8')
         if where.kind == 'object':
             what = SINGULAR[where.collection]
-            status, out_headers, data = self.livy.request('GET', '/%s/%d' % (where.collection, where.object_id),
-                                                          headers={'accept': 'application/json'})
-            if status == 404:
-                return status, out_headers, data
-            if status != 200:
-                raise Refusal(502, 'Livy did not say who owns %s %d' % (what, where.object_id), 'owner lookup %d' % status)
-            try:
-                owner = json.loads(data.decode('utf-8')).get('proxyUser')
-            except (UnicodeDecodeError, ValueError, AttributeError):
-                raise Refusal(502, 'Livy did not say who owns %s %d' % (what, where.object_id), 'owner lookup unreadable')
+            key = (where.collection, where.object_id)
+            plain_get = method == 'GET' and not where.subpath and not raw_query
+            owner = None if plain_get else self.owners.get(key)
+            if owner is None:
+                status, out_headers, data = self.livy.request('GET', '/%s/%d' % key, headers={'accept': 'application/json'})
+                if status == 404:
+                    return status, out_headers, data
+                if status != 200:
+                    raise Refusal(502, 'Livy did not say who owns %s %d' % (what, where.object_id), 'owner lookup %d' % status)
+                try:
+                    owner = json.loads(data.decode('utf-8')).get('proxyUser')
+                except (UnicodeDecodeError, ValueError, AttributeError):
+                    raise Refusal(502, 'Livy did not say who owns %s %d' % (what, where.object_id), 'owner lookup unreadable')
+                if isinstance(owner, str):
+                    self.owners.put(key, owner)
             if not may_use(identity, owner):
                 raise Refusal(403, '%s %d is not yours' % (what, where.object_id),
                               '%s %d of %s refused' % (what, where.object_id, owner))
-            if method == 'GET' and not where.subpath and not raw_query:
+            if plain_get:
                 return status, out_headers, data
+            if method == 'DELETE':
+                self.owners.drop(key)
         # 'object' (owner checked), 'version', 'open': forwarded as they are.
         return self.livy.request(method, path + suffix, body=raw if method == 'POST' else None, headers=forward)
 
@@ -541,6 +577,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'livy-gate'
     sys_version = ''
+    # Headers and body leave in one write, without Nagle's delay: small answers would otherwise
+    # wait for the client's delayed ACK (40 ms on Linux) on every keep-alive request.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
 
     def _serve(self):
         began = time.monotonic()
@@ -666,13 +706,37 @@ def main(argv=None):
     except (OSError, ssl.SSLError) as exc:
         LOG.error('cannot listen on %s:%d: %s', config['listen_host'], config['listen_port'], exc)
         return 1
-    LOG.info('listening on %s:%d (%s), Livy at %s, hub at %s', config['listen_host'], server.server_address[1],
-             'TLS' if config['tls_cert'] else 'plain HTTP', config['livy_url'], config['hub_url'])
+    LOG.info('listening on %s:%d (%s, %d worker process%s), Livy at %s, hub at %s', config['listen_host'],
+             server.server_address[1], 'TLS' if config['tls_cert'] else 'plain HTTP', config['workers'],
+             '' if config['workers'] == 1 else 'es', config['livy_url'], config['hub_url'])
+    # Python runs one thread at a time: further processes on the same listening socket use more cores.
+    # Each keeps its own caches; the hub sees at most one check per token and worker.
+    children = []
+    for dummy in range(config['workers'] - 1):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                server.serve_forever()
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
         server.server_close()
     return 0
 

@@ -144,10 +144,10 @@ def test_identify_caches_accepted_tokens_only():
     hub = Hub(TOKENS)
     clock = Clock()
     authenticator = gate.Authenticator(hub, gate.AuthCache(10, 60, clock))
-    for _ in range(3):
+    for dummy in range(3):
         authenticator.identify(basic('shirley', 'ts'))
     assert hub.calls == 1
-    for _ in range(2):
+    for dummy in range(2):
         with pytest.raises(gate.Refusal):
             authenticator.identify(basic('shirley', 'bad'))
     assert hub.calls == 3
@@ -389,11 +389,11 @@ def call(the_gate, method, target, auth=None, body=b''):
 ])
 def test_objects_only_for_their_owner(method, target, body, status, forwarded):
     the_gate, livy = make_gate()
-    out_status, _, _, user, _ = call(the_gate, method, target, basic('shirley', 'ts'), body)
+    out_status, dummy, dummy2, user, dummy3 = call(the_gate, method, target, basic('shirley', 'ts'), body)
     assert out_status == status
     assert user == 'shirley'
     # Ownership is looked up with a GET of the object; anything after it is what was forwarded.
-    calls = [(m, p) for m, p, _, _ in livy.calls]
+    calls = [(m, p) for m, p, dummy, dummy2 in livy.calls]
     if target.startswith(('/sessions/', '/batches/')):
         assert calls[0][0] == 'GET' and calls[0][1] == '/' + '/'.join(target.split('?')[0].strip('/').split('/')[:2])
         calls = calls[1:]
@@ -404,16 +404,16 @@ def test_refused_requests_reach_livy_not_at_all():
     the_gate, livy = make_gate()
     for auth, target in ((None, '/sessions'), (basic('shirley', 'bad'), '/sessions'),
                          (basic('shirley', 'td'), '/batches'), (basic('shirley', 'ts'), '/batches?doAs=diego')):
-        status, headers, _, _, _ = call(the_gate, 'POST', target, auth, b'{"file": "x"}')
+        status, headers, dummy, dummy2, dummy3 = call(the_gate, 'POST', target, auth, b'{"file": "x"}')
         assert status in (401, 403)
-    status, _, _, _, _ = call(the_gate, 'POST', '/batches', basic('shirley', 'ts'), b'{"file": "x", "proxyUser": "diego"}')
+    status, dummy, dummy2, dummy3, dummy4 = call(the_gate, 'POST', '/batches', basic('shirley', 'ts'), b'{"file": "x", "proxyUser": "diego"}')
     assert status == 403
     assert livy.calls == []
 
 
 def test_401_asks_for_basic_credentials():
-    the_gate, _ = make_gate()
-    status, headers, body, user, _ = call(the_gate, 'GET', '/sessions')
+    the_gate, dummy = make_gate()
+    status, headers, body, user, dummy = call(the_gate, 'GET', '/sessions')
     assert status == 401 and user is None
     assert ('WWW-Authenticate', 'Basic realm="livy"') in headers
     assert 'credentials required' in json.loads(body)['msg']
@@ -421,7 +421,7 @@ def test_401_asks_for_basic_credentials():
 
 def test_create_forwards_the_checked_body_without_the_credentials():
     the_gate, livy = make_gate()
-    status, _, _, _, _ = call(the_gate, 'POST', '/batches', basic('shirley', 'ts'), b'{"file": "hdfs:///j.py"}')
+    status, dummy, dummy2, dummy3, dummy4 = call(the_gate, 'POST', '/batches', basic('shirley', 'ts'), b'{"file": "hdfs:///j.py"}')
     assert status == 201
     method, path, body, headers = livy.calls[0]
     assert (method, path) == ('POST', '/batches')
@@ -438,14 +438,14 @@ def test_create_forwards_the_checked_body_without_the_credentials():
     ('sessions', 'boss', 'ta', True, [0, 1]),
 ])
 def test_listings_hold_the_callers_objects(collection, user, token, admins_see_all, ids):
-    the_gate, _ = make_gate(admins_see_all=admins_see_all)
-    status, _, body, _, _ = call(the_gate, 'GET', '/' + collection, basic(user, token))
+    the_gate, dummy = make_gate(admins_see_all=admins_see_all)
+    status, dummy, body, dummy2, dummy3 = call(the_gate, 'GET', '/' + collection, basic(user, token))
     assert status == 200
     assert [item['id'] for item in json.loads(body)['sessions']] == ids
 
 
 def test_admin_sees_but_cannot_impersonate():
-    the_gate, _ = make_gate(admins_see_all=True)
+    the_gate, dummy = make_gate(admins_see_all=True)
     assert call(the_gate, 'GET', '/sessions/0', basic('boss', 'ta'))[0] == 200
     assert call(the_gate, 'POST', '/sessions', basic('boss', 'ta'), b'{"proxyUser": "diego"}')[0] == 403
 
@@ -456,6 +456,37 @@ def test_livy_down_is_502():
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError(111, 'Connection refused')
     livy.request = refuse
-    status, _, body, user, reason = call(the_gate, 'GET', '/sessions', basic('shirley', 'ts'))
+    status, dummy, body, user, reason = call(the_gate, 'GET', '/sessions', basic('shirley', 'ts'))
     assert (status, user) == (502, 'shirley')
     assert reason == 'livy unavailable: ConnectionRefusedError'
+
+
+def test_owner_cache_saves_the_lookup_for_a_second_only():
+    clock = Clock()
+    config = gate.load_config({'hub_url': 'http://127.0.0.1:1'})
+    livy = FakeLivy({('sessions', 1): 'shirley'})
+    owners = gate.TimedCache(10, config['owner_cache_seconds'], clock)
+    the_gate = gate.Gate(config, gate.Authenticator(Hub(TOKENS), gate.AuthCache(10, 60, clock)), livy, owners)
+    for dummy in range(3):
+        assert call(the_gate, 'GET', '/sessions/1/statements/0', basic('shirley', 'ts'))[0] == 200
+    assert [p for dummy, p, dummy2, dummy3 in livy.calls] == ['/sessions/1'] + ['/sessions/1/statements/0'] * 3
+    # Still cached: diego is refused without asking Livy.
+    assert call(the_gate, 'GET', '/sessions/1/statements/0', basic('diego', 'td'))[0] == 403
+    assert len(livy.calls) == 4
+    clock.now += 1.0
+    call(the_gate, 'GET', '/sessions/1/statements/0', basic('shirley', 'ts'))
+    assert [p for dummy, p, dummy2, dummy3 in livy.calls[4:]] == ['/sessions/1', '/sessions/1/statements/0']
+    # Deleting forgets the owner.
+    call(the_gate, 'DELETE', '/sessions/1', basic('shirley', 'ts'))
+    assert ('sessions', 1) not in owners._entries
+
+
+@pytest.mark.parametrize('data, words', [
+    ({'hub_url': 'http://h', 'owner_cache_seconds': 5}, 'owner_cache_seconds must be at most 2'),
+    ({'hub_url': 'http://h', 'workers': 2.5}, 'workers must be a whole number'),
+    ({'hub_url': 'http://h', 'workers': 100}, 'workers must be a whole number'),
+])
+def test_config_refused_caches_and_workers(data, words):
+    with pytest.raises(gate.ConfigError) as caught:
+        gate.load_config(data)
+    assert words in str(caught.value)
