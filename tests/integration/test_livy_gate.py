@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -24,6 +25,7 @@ import requests
 
 from fixtures_livy import hdfs_owner, yarn_app_user
 from fixtures_livy_gate import free_port, start_gate
+from playbook import REPO_ROOT, ansible_env, run_playbook
 
 JSON = {'Content-Type': 'application/json', 'X-Requested-By': 'test'}
 
@@ -203,7 +205,7 @@ def test_revoked_token_stops_working_within_the_cache_age(gated_livy):
 
 
 def test_expired_token_is_refused(gated_livy):
-    token, _ = gated_livy.new_token('shirley', expires_in=1)
+    token, dummy = gated_livy.new_token('shirley', expires_in=1)
     time.sleep(1.5)
     assert through(gated_livy, 'GET', '/batches', auth=('shirley', token)).status_code == 401
 
@@ -329,7 +331,7 @@ def test_one_slow_livy_call_does_not_block_the_others(gated_livy, tmp_path):
         thread.start()
         time.sleep(0.3)
         began = time.monotonic()
-        for _ in range(20):
+        for dummy in range(20):
             assert requests.get(gate.url + '/version', auth=auth, timeout=30).status_code == 200
         fast = time.monotonic() - began
         still_slow = thread.is_alive()
@@ -361,8 +363,154 @@ def test_tls(gated_livy, tmp_path):
 def test_audit_log_names_each_user_and_holds_no_token(gated_livy, shirleys_job):
     log = gated_livy.gate.log()
     assert 'user=shirley ' in log and 'user=diego ' in log
-    for token, _ in gated_livy.tokens.values():
+    for token, dummy in gated_livy.tokens.values():
         assert token not in log
     for line in log.splitlines():
         if ' path=' in line:
             assert ' user=' in line and ' status=' in line, line
+
+
+# --- The role deploys the gate: Livy on loopback, gate.json, and per-user config.json with tokens ---
+
+def role_variables(rig, homes, deploy_dir, gate_port, **extra):
+    hadoop, livy = rig.hadoop, rig.livy
+    hadoop_env = {'HADOOP_CONF_DIR': hadoop.conf_dir, 'HADOOP_HOME': hadoop.home, 'JAVA_HOME': hadoop.env['JAVA_HOME'],
+                  'PATH': os.pathsep.join([os.path.join(hadoop.home, 'bin'), '/usr/bin', '/bin'])}
+    return dict({
+        'livy_impersonation_hosts': 'localhost',
+        'livy_impersonation_livy_conf_path': livy.conf_path,
+        'livy_impersonation_core_site_path': hadoop.core_site,
+        'livy_impersonation_users': ['shirley', 'diego'],
+        'livy_impersonation_proxyuser_hosts': ['127.0.0.1'],
+        'livy_impersonation_livy_restart': False,
+        'livy_impersonation_refresh_yarn': livy.on_yarn,
+        'livy_impersonation_hdfs_bin': os.path.join(hadoop.home, 'bin', 'hdfs'),
+        'livy_impersonation_yarn_bin': os.path.join(hadoop.home, 'bin', 'yarn'),
+        'livy_impersonation_hadoop_environment': hadoop_env,
+        'livy_impersonation_hdfs_backend': 'cli',
+        'livy_impersonation_backup': False,
+        'livy_impersonation_sparkmagic_config': True,
+        'livy_impersonation_sparkmagic_livy_url': 'http://127.0.0.1:%d' % gate_port,
+        'livy_impersonation_sparkmagic_home_base': str(homes),
+        'livy_impersonation_sparkmagic_set_owner': False,
+        'livy_impersonation_sparkmagic_startup_timeout': 300,
+        'livy_impersonation_gate': True,
+        'livy_impersonation_gate_listen_host': '127.0.0.1',
+        'livy_impersonation_gate_port': gate_port,
+        # The rig's Livy already listens on 127.0.0.1 on a port of its own.
+        'livy_impersonation_gate_livy_port': int(livy.url.rsplit(':', 1)[1]),
+        'livy_impersonation_gate_hub_url': rig.hub.url,
+        'livy_impersonation_gate_tokens_api_token': rig.hub.superuser_token,
+        # No systemd on the test host: the test starts the deployed gate as its unit would.
+        'livy_impersonation_gate_manage_service': False,
+        'livy_impersonation_gate_install_dir': os.path.join(deploy_dir, 'opt'),
+        'livy_impersonation_gate_config_dir': os.path.join(deploy_dir, 'etc'),
+    }, **extra)
+
+
+ROLE_ENV = {'ANSIBLE_BECOME_METHOD': 'su', 'ANSIBLE_BECOME_FLAGS': '-s /bin/sh',
+            'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3'}
+
+
+@pytest.fixture(scope='module')
+def role_gate(gated_livy):
+    rig = gated_livy
+    homes = os.path.join(rig.run_dir, 'role-homes')
+    deploy = os.path.join(rig.run_dir, 'deploy')
+    for user in ('shirley', 'diego'):
+        os.makedirs(os.path.join(homes, user), exist_ok=True)
+    os.makedirs(deploy, exist_ok=True)
+    os.chmod(rig.run_dir, 0o755)
+    os.chmod(deploy, 0o755)
+    gate_port = free_port()
+    began = time.monotonic()
+    site = run_playbook(os.path.join(REPO_ROOT, 'playbooks', 'site.yml'), env=ROLE_ENV,
+                        extra_vars=role_variables(rig, homes, deploy, gate_port))
+    assert site.rc == 0, 'playbooks/site.yml failed:\n%s\n%s' % (site.stdout[-20000:], site.stderr[-5000:])
+    rig.livy.timings['role_with_gate'] = round(time.monotonic() - began, 1)
+    # What the unit runs: the deployed program with the deployed settings, as the gate's own user.
+    config = os.path.join(deploy, 'etc', 'gate.json')
+    log_path = os.path.join(deploy, 'gate.log')
+    with open(log_path, 'w') as log:
+        proc = subprocess.Popen(['setpriv', '--reuid=livy-gate', '--regid=livy-gate', '--init-groups',
+                                 '/usr/bin/python3', os.path.join(deploy, 'opt', 'livy_gate.py'), '--config', config],
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                socket.create_connection(('127.0.0.1', gate_port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert proc.poll() is None, open(log_path).read()
+        yield {'homes': homes, 'deploy': deploy, 'site': site, 'port': gate_port, 'log': log_path}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def read_json(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def test_role_moves_livy_to_loopback_and_writes_the_gate_settings(role_gate, gated_livy):
+    with open(gated_livy.livy.conf_path) as handle:
+        conf = dict(line.split('=', 1) for line in handle.read().splitlines() if '=' in line and not line.startswith('#'))
+    conf = {key.strip(): value.strip() for key, value in conf.items()}
+    assert conf['livy.server.host'] == '127.0.0.1'
+    assert conf['livy.server.port'] == gated_livy.livy.url.rsplit(':', 1)[1]
+    assert conf['livy.impersonation.enabled'] == 'true'
+    settings_path = os.path.join(role_gate['deploy'], 'etc', 'gate.json')
+    settings = read_json(settings_path)
+    assert settings['livy_url'] == gated_livy.livy.url
+    assert settings['listen_port'] == role_gate['port'] and settings['hub_url'] == gated_livy.hub.url
+    info = os.stat(settings_path)
+    assert oct(info.st_mode & 0o777) == '0o640'
+
+
+def test_role_writes_each_user_a_token_of_their_own(role_gate, gated_livy):
+    for user in ('shirley', 'diego'):
+        data = read_json(os.path.join(role_gate['homes'], user, '.sparkmagic', 'config.json'))
+        credentials = data['kernel_python_credentials']
+        assert (credentials['auth'], credentials['username']) == ('Basic_Access', user)
+        assert credentials['url'] == 'http://127.0.0.1:%d' % role_gate['port']
+        owner = requests.get(gated_livy.hub.url + '/hub/api/user', timeout=30,
+                             headers={'Authorization': 'token ' + credentials['password']}).json()
+        assert owner['name'] == user
+        assert credentials['password'] not in role_gate['site'].stdout + role_gate['site'].stderr
+
+
+def test_through_the_deployed_gate_diego_runs_as_diego_and_shirley_cannot(role_gate, gated_livy, hadoop):
+    rig = gated_livy
+    diego = rig.notebook(os.path.join(role_gate['homes'], 'diego', '.sparkmagic'), 'batch', rig.livy.job('whoami'))
+    explain = json.dumps({k: v for k, v in diego.items() if k != 'log'}) + '\n'.join(diego.get('log', [])[-40:])
+    assert diego['state'] == 'success' and 'SPARK_USER=diego' in diego['log'], explain
+    if rig.livy.on_yarn:
+        assert yarn_app_user(hadoop, diego['appId']) == 'diego', explain
+    # shirley edits her own role-written config.json to claim diego.
+    path = os.path.join(role_gate['homes'], 'shirley', '.sparkmagic', 'config.json')
+    data = read_json(path)
+    data['session_configs']['proxyUser'] = 'diego'
+    with open(path, 'w') as handle:
+        json.dump(data, handle)
+    refused = rig.notebook(os.path.dirname(path), 'batch', rig.livy.job('whoami'))
+    assert 'cannot start a batch as diego' in refused.get('refused', ''), refused
+    with open(role_gate['log']) as handle:
+        log = handle.read()
+    assert 'user=diego method=POST path=/batches status=201' in log
+    assert 'user=shirley method=POST path=/batches status=403' in log
+
+
+def test_role_without_the_gate_warns(gated_livy, tmp_path):
+    variables = role_variables(gated_livy, str(tmp_path), str(tmp_path), free_port(), livy_impersonation_gate=False)
+    # The settings checks only: the warning comes before anything changes.
+    run = subprocess.run(['ansible-playbook', os.path.join(REPO_ROOT, 'playbooks', 'site.yml'), '-i', 'localhost,',
+                          '-c', 'local', '--tags', 'livy_impersonation_validate', '-e', json.dumps(variables)],
+                         capture_output=True, text=True, timeout=300, check=False,
+                         env=ansible_env(dict(ROLE_ENV, ANSIBLE_STDOUT_CALLBACK='default')))
+    output = ' '.join((run.stdout + run.stderr).split())
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
+    assert "[WARNING]: Livy impersonation is on without the Livy gate" in output, output[-3000:]
+    assert "any notebook user can send another user's proxyUser" in output
