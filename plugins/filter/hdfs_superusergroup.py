@@ -21,7 +21,7 @@ description:
     C(Configuration) loads them, in the order given (core-site.xml first, then hdfs-site.xml, as the
     NameNode does). The last value wins, a final property keeps its value, an empty value is skipped.
   - Returns V(supergroup), Hadoop's default, when no text sets it. The role keeps this group out of
-    C(hadoop.proxyuser.<livy>.groups): its members are HDFS superusers.
+    C(hadoop.proxyuser.<livy>.groups), because its members are HDFS superusers.
 options:
   _input:
     description: The texts of the site files, in load order (for example from C(ansible.builtin.slurp)).

@@ -147,8 +147,8 @@ def shown(result):
 
 @pytest.mark.parametrize('variable, other', [('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'),
                                              ('CURL_CA_BUNDLE', 'REQUESTS_CA_BUNDLE')])
-def test_validate_certs_and_ca_path_hold_against_a_ca_bundle_in_the_environment(hadoop, tls_namenode, variable,
-                                                                                 other):
+def test_validate_certs_and_ca_path_hold_against_a_ca_bundle_in_the_environment(
+        hadoop, tls_namenode, variable, other):
     forwarder, cert, bogus = tls_namenode
     base = '/homes-tls-' + variable.split('_')[0].lower()
     make_base(hadoop, base)

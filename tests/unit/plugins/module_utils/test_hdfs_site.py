@@ -175,8 +175,8 @@ def test_hdfs_superusergroup_core_site_first_and_its_finals_hold(tmp_path):
     plain = write(tmp_path, 'core-site.xml',
                   '<property><name>dfs.permissions.superusergroup</name><value>c</value></property>')
     assert hdfs_superusergroup(hdfs_site, plain) == 'h'
-    final = write(tmp_path, 'core-final.xml', '<property><name>dfs.permissions.superusergroup</name>'
-                                               '<value>c</value><final>true</final></property>')
+    final = write(tmp_path, 'core-final.xml',
+                  '<property><name>dfs.permissions.superusergroup</name><value>c</value><final>true</final></property>')
     assert hdfs_superusergroup(hdfs_site, final) == 'c'
 
 
