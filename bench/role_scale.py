@@ -159,8 +159,8 @@ def proxyuser_cost(hadoop, samples):
                                                                     'doas': names[index % count]}, timeout=30)
                 timings.append(time.monotonic() - started)
                 if answer.status_code != 200:
-                    raise bench.BenchError('doas=%s refused with %d names: %s' % (names[index % count], count,
-                                                                                 answer.text[:300]))
+                    raise bench.BenchError('doas=%s refused with %d names: %s'
+                                           % (names[index % count], count, answer.text[:300]))
             timings.sort()
             rows.append(dict(names=count, refresh_s=round(refresh, 2), core_site_bytes=len(core_site.read_bytes()),
                              doas_p50_ms=round(1000 * timings[len(timings) // 2], 2),

@@ -20,7 +20,7 @@ version_added: 0.2.0
 description:
   - Returns the list unchanged when every name is a valid user name and none is an account Livy must
     never act for (V(root), V(hdfs), V(yarn), V(mapred), the HDFS superuser, the Livy user).
-  - Fails naming every offender otherwise. V(*) is not a user name here: notebook users are data.
+  - Fails naming every offender otherwise. V(*) is not a user name here, because notebook users are data.
 options:
   _input:
     description: The notebook user names.
