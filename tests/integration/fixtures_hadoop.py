@@ -1,9 +1,9 @@
 """The Hadoop rig as a session fixture: NameNode, DataNode and ResourceManager on loopback ports.
 
 `hadoop` starts tests/rigs/hadoop/start once per session and stops it at the end, whatever
-happened. `hadoop_ha` does the same with `start --ha`: two masters, NameNodes nn1 and nn2 of
-nameservice `datalake` and ResourceManagers rm1 and rm2, nn1 and rm1 active at first; only the
-tests that ask for it start it. If a rig cannot start, every test that uses it fails with the
+happened. `hadoop_ha` does the same with `start --ha` for a test module: two masters, NameNodes
+nn1 and nn2 of nameservice `datalake` and ResourceManagers rm1 and rm2, nn1 and rm1 active at
+first; only the modules that ask for it start it. If a rig cannot start, every test that uses it fails with the
 daemons' log tails: a missing Hadoop is a broken test machine, never a reason to skip.
 
     def test_home(hadoop):
@@ -207,15 +207,18 @@ class HadoopRig:
         return '\n'.join(out)
 
 
-def start_rig(run_dir, extra_args=()):
-    """Run the rig's start script into `run_dir`; returns the HadoopRig or raises with the logs."""
+def start_rig(run_dir, extra_args=(), env=None):
+    """Run the rig's start script into `run_dir`; returns the HadoopRig or raises with the logs.
+
+    `env` replaces the environment start sees (None: this process's).
+    """
     began = time.monotonic()
     cmd = [os.path.join(RIG_DIR, 'start'), *extra_args, run_dir]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
     if proc.returncode != 0 and 'java.net.BindException' in proc.stderr:
         # The free ports start picked were taken by something else before a daemon bound them
         # (other test sessions run on this machine too): new ports, once.
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
     if proc.returncode != 0:
         raise RuntimeError('tests/rigs/hadoop/start exited %d\n%s\n%s'
                            % (proc.returncode, proc.stdout, proc.stderr[-20000:]))
@@ -247,14 +250,22 @@ def hadoop():
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture(scope='module')
 def hadoop_ha():
-    """An HA rig (start --ha): two NameNodes sharing edits, two ResourceManagers, one DataNode."""
+    """An HA rig (start --ha): two NameNodes sharing edits, two ResourceManagers, one DataNode.
+
+    Module-scoped: the one module that uses it has it for all its tests, and its 1 GB is freed
+    when that module is done rather than at the end of the session.
+    """
     run_dir = tempfile.mkdtemp(prefix='hadoop-ha-rig-', dir='/tmp')
     os.chmod(run_dir, 0o755)
+    # Exactly the HA pair: the single rig's HADOOP_RIG_* switches (a NodeManager for Livy) are not its.
+    env = {key: value for key, value in os.environ.items() if not key.startswith('HADOOP_RIG_')}
+    if 'HADOOP_RIG_TIMEOUT' in os.environ:
+        env['HADOOP_RIG_TIMEOUT'] = os.environ['HADOOP_RIG_TIMEOUT']
     try:
         try:
-            rig = start_rig(run_dir, ['--ha'])
+            rig = start_rig(run_dir, ['--ha'], env)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             pytest.fail('the Hadoop HA rig did not start:\n%s' % exc, pytrace=False)
         yield rig

@@ -10,14 +10,20 @@ prove, against the real daemons:
   standby taking the settings when it becomes active; after a failover of both, the new active
   ones let Livy impersonate without any refresh in between and without a restart;
 - homes are made on the active NameNode, whichever it is, across a failover between two runs,
-  with `namenode_url` listing both NameNodes in either order and with the NameNodes read from
-  hdfs-site.xml.
+  with `namenode_url` listing both NameNodes in either order, with the NameNodes read from
+  hdfs-site.xml, and through the `hdfs` command;
+- a NameNode the HDFS refresh cannot reach fails the handler, named, after the other took the
+  settings; with no active ResourceManager the YARN refresh fails within its bound instead of
+  Hadoop's 15 minutes.
 """
 
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
+import socket
+import tempfile
 
 import pytest
 import requests
@@ -331,3 +337,41 @@ def test_hdfs_homedir_makes_homes_on_the_active_namenode_across_failovers(hadoop
     for args in ({'namenode_url': both[::-1]}, {'hadoop_conf_dir': rig.conf_dir}):
         result = homedir_run(rig, users, **args)
         assert not result['changed'] and result['unchanged'] == len(users), result
+
+
+@pytest.fixture
+def hdfs_readable_dir():
+    """A directory user hdfs can read (pytest's tmp dirs are root's, mode 700)."""
+    path = tempfile.mkdtemp(prefix='ha-conf-', dir='/tmp')
+    os.chmod(path, 0o755)
+    yield pathlib.Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_hdfs_refresh_fails_naming_a_namenode_it_cannot_reach_after_refreshing_the_others(
+        masters, hdfs_readable_dir, tmp_path):
+    rig = masters.rig
+    # master1's conf with nn2 at a port nothing listens on: a NameNode that is down or cut off.
+    conf = hdfs_readable_dir / 'conf'
+    shutil.copytree(rig.master_conf_dir(1), conf)
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        closed = '127.0.0.1:%d' % probe.getsockname()[1]
+    hdfs_site = conf / 'hdfs-site.xml'
+    hdfs_site.write_text(hdfs_site.read_text().replace(rig.namenode_rpc_address('nn2'), closed))
+    inventory = yaml.safe_load(open(masters.inventory(USERS, livy_impersonation_hdfs_homedirs=False,
+                                                      livy_impersonation_refresh_yarn=False)))
+    inventory['masters']['hosts']['master1']['livy_impersonation_hadoop_environment']['HADOOP_CONF_DIR'] = str(conf)
+    path = tmp_path / 'inventory.yml'
+    path.write_text(yaml.safe_dump(inventory))
+    play = [{'name': 'HA masters', 'hosts': 'master1', 'gather_facts': False, 'tasks': [
+        {'name': 'Apply the role', 'ansible.builtin.include_role': {
+            'name': 'datalake.notebooks.livy_impersonation'}}]}]
+    run = run_playbook(play, inventory=str(path), env={'ANSIBLE_PYTHON_INTERPRETER': PYTHON})
+    assert run.rc != 0
+    failed = run.task(HDFS_REFRESH, 'master1')
+    assert failed['failed'] is True
+    assert 'successful for localhost/%s' % rig.namenode_rpc_address('nn1') in failed['stdout'], failed
+    assert 'failed for localhost/%s' % closed in failed['stdout'], failed
+    # The NameNode it reached took the new settings all the same.
+    assert doas(rig, 'nn1', 'shirley') == (200, None)
