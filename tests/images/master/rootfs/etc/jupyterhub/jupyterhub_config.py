@@ -19,6 +19,7 @@ c.Authenticator.allow_all = True
 c.JupyterHub.services = [
     {'name': 'ops', 'api_token': Path('/etc/jupyterhub/service-token').read_text().strip()},
 ]
+# tokens: the role makes each notebook user's Livy gate token (livy_impersonation_gate).
 c.JupyterHub.load_roles = [
-    {'name': 'ops', 'scopes': ['admin:users'], 'services': ['ops']},
+    {'name': 'ops', 'scopes': ['admin:users', 'tokens'], 'services': ['ops']},
 ]
