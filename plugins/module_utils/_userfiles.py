@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import errno
 import os
-import pwd
 import stat
 import time
 from dataclasses import dataclass, field
@@ -45,12 +44,6 @@ class MissingHome(Exception):
     """The user's home directory does not exist (yet): nothing is written for that user."""
 
 
-@dataclass(frozen=True)
-class Owner:
-    uid: int
-    gid: int
-
-
 @dataclass
 class Outcome:
     """What was (or, in check mode, would be) done for one user's file."""
@@ -63,26 +56,6 @@ class Outcome:
     created_dir: bool = False
     backup_file: str | None = None
     reasons: list = field(default_factory=list)
-
-
-def os_owners(users):
-    """{user: Owner} from the host's account database; users it does not know are left out.
-
-    One pass over getpwall() (a lookup per name rescans /etc/passwd), then getpwnam for the names
-    the enumeration does not return (directory services often do not enumerate).
-    """
-    wanted = set(users)
-    owners = {}
-    for entry in pwd.getpwall():
-        if entry.pw_name in wanted and entry.pw_name not in owners:
-            owners[entry.pw_name] = Owner(entry.pw_uid, entry.pw_gid)
-    for name in wanted - set(owners):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        owners[name] = Owner(entry.pw_uid, entry.pw_gid)
-    return owners
 
 
 def _open_component(user, path, name, dir_fd):
@@ -158,6 +131,36 @@ def _replace_file(dir_fd, name, content, mode, owner):
         raise
 
 
+def _check_owner(user, path, info, allowed):
+    if info.st_uid not in allowed:
+        raise Refused(user, path, 'belongs to uid %d, neither to %s nor to root' % (info.st_uid, user))
+
+
+def _open_home(base, user, owner):
+    """(descriptor of BASE/USER, the uids allowed to own what is below it).
+
+    BASE is the operator's path and is followed like any path; USER is opened without following a
+    link. With an owner, the home must belong to that owner. Below the home, the user (or, without an
+    owner, the home's owner) and root may own things: root's earlier files are taken over.
+    """
+    home_path = os.path.join(base, user)
+    base_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | getattr(os, 'O_CLOEXEC', 0))
+    try:
+        home_fd = _open_component(user, home_path, user, base_fd)
+    finally:
+        os.close(base_fd)
+    if home_fd is None:
+        raise MissingHome(home_path)
+    try:
+        home = os.fstat(home_fd)
+        if owner is not None and home.st_uid != owner.uid:
+            raise Refused(user, home_path, 'belongs to uid %d, not to %s (uid %d)' % (home.st_uid, user, owner.uid))
+    except BaseException:
+        os.close(home_fd)
+        raise
+    return home_fd, {0, owner.uid if owner is not None else home.st_uid}
+
+
 def read_user_file(base, user, subdir, name, owner=None):
     """The bytes of BASE/USER/SUBDIR/NAME, or None when SUBDIR or NAME does not exist yet.
 
@@ -167,28 +170,16 @@ def read_user_file(base, user, subdir, name, owner=None):
     """
     home_path = os.path.join(base, user)
     dir_path = os.path.join(home_path, subdir)
-    base_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | getattr(os, 'O_CLOEXEC', 0))
-    try:
-        home_fd = _open_component(user, home_path, user, base_fd)
-    finally:
-        os.close(base_fd)
-    if home_fd is None:
-        raise MissingHome(home_path)
+    home_fd, allowed = _open_home(base, user, owner)
     dir_fd = None
     try:
-        home = os.fstat(home_fd)
-        if owner is not None and home.st_uid != owner.uid:
-            raise Refused(user, home_path, 'belongs to uid %d, not to %s (uid %d)' % (home.st_uid, user, owner.uid))
-        allowed = {0, owner.uid if owner is not None else home.st_uid}
         dir_fd = _open_component(user, dir_path, subdir, home_fd)
         if dir_fd is None:
             return None
-        if os.fstat(dir_fd).st_uid not in allowed:
-            raise Refused(user, dir_path, 'belongs to uid %d, neither to %s nor to root' % (os.fstat(dir_fd).st_uid, user))
+        _check_owner(user, dir_path, os.fstat(dir_fd), allowed)
         content, info = _read_existing(user, os.path.join(dir_path, name), name, dir_fd)
-        if info is not None and info.st_uid not in allowed:
-            raise Refused(user, os.path.join(dir_path, name),
-                          'belongs to uid %d, neither to %s nor to root' % (info.st_uid, user))
+        if info is not None:
+            _check_owner(user, os.path.join(dir_path, name), info, allowed)
         return content
     finally:
         if dir_fd is not None:
@@ -207,21 +198,9 @@ def write_user_file(base, user, subdir, name, content, owner=None, dir_mode=0o70
     home_path = os.path.join(base, user)
     dir_path = os.path.join(home_path, subdir)
     file_path = os.path.join(dir_path, name)
-    base_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | getattr(os, 'O_CLOEXEC', 0))
-    try:
-        home_fd = _open_component(user, home_path, user, base_fd)
-    finally:
-        os.close(base_fd)
-    if home_fd is None:
-        raise MissingHome(home_path)
+    home_fd, allowed = _open_home(base, user, owner)
     dir_fd = None
     try:
-        home = os.fstat(home_fd)
-        if owner is not None and home.st_uid != owner.uid:
-            raise Refused(user, home_path, 'belongs to uid %d, not to %s (uid %d)' % (home.st_uid, user, owner.uid))
-        # Who may own what the module finds below the home: the user (or, without an owner, the
-        # home's owner) and root, whose earlier files are taken over.
-        allowed = {0, owner.uid if owner is not None else home.st_uid}
         outcome = Outcome(user=user, path=file_path, before=None, after=content)
 
         dir_fd = _open_component(user, dir_path, subdir, home_fd)
@@ -235,8 +214,7 @@ def write_user_file(base, user, subdir, name, content, owner=None, dir_mode=0o70
             if dir_fd is None:
                 raise Refused(user, dir_path, 'vanished while it was being created')
         current = os.fstat(dir_fd)
-        if current.st_uid not in allowed:
-            raise Refused(user, dir_path, 'belongs to uid %d, neither to %s nor to root' % (current.st_uid, user))
+        _check_owner(user, dir_path, current, allowed)
         if not outcome.created_dir:
             if owner is not None and (current.st_uid, current.st_gid) != (owner.uid, owner.gid):
                 outcome.changed = True
@@ -258,8 +236,7 @@ def write_user_file(base, user, subdir, name, content, owner=None, dir_mode=0o70
         if before is None:
             outcome.reasons.append('file created')
         else:
-            if info.st_uid not in allowed:
-                raise Refused(user, file_path, 'belongs to uid %d, neither to %s nor to root' % (info.st_uid, user))
+            _check_owner(user, file_path, info, allowed)
             if before != content:
                 outcome.reasons.append('content')
             if owner is not None and (info.st_uid, info.st_gid) != (owner.uid, owner.gid):

@@ -197,7 +197,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.datalake.notebooks.plugins.module_utils import _hubtokens, _userfiles
+from ansible_collections.datalake.notebooks.plugins.module_utils import _accounts, _hubtokens, _userfiles
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     describe_invalid_names,
     invalid_names,
@@ -313,7 +313,7 @@ def main():
         module.fail_json(msg=describe_invalid_names('users', problems), **result)
     owners = {}
     if module.params['set_owner']:
-        owners = _userfiles.os_owners(users)
+        owners = _accounts.host_owners(users)
         unknown = [user for user in users if user not in owners]
         if unknown:
             module.fail_json(msg='No OS account for %s on this host, so their config.json cannot be owned by them:'

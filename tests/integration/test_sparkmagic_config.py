@@ -270,7 +270,7 @@ GATE_CONFIG = {'kernel_python_credentials': {'url': 'http://master-1.example.int
 def hub_users(homes, jupyterhub):
     """The homes' users also exist in the real hub; removed (with their tokens) afterwards."""
     base, users = homes
-    names = [name for name, _ in users.values()]
+    names = [name for name, dummy in users.values()]
     jupyterhub.create_users(names)
     yield base, users
     jupyterhub.delete_users(names)
