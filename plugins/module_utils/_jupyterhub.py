@@ -21,6 +21,8 @@ import traceback
 
 from urllib.parse import quote, urlencode, urlsplit
 
+from ansible_collections.datalake.notebooks.plugins.module_utils._http import root_cause
+
 try:
     import requests
     HAS_REQUESTS = True
@@ -240,7 +242,7 @@ def http_error_message(method, url, status, body_text, scope, what):
 
 def connection_error_message(base, exc, what):
     """The message for a request that got no HTTP answer."""
-    reason = _root_cause(exc)
+    reason = root_cause(exc)
     if _is_tls_error(exc):
         if 'CERTIFICATE_VERIFY_FAILED' in reason or 'certificate' in reason.lower():
             return ('TLS verification failed for JupyterHub at %s while trying to %s: %s. If the hub uses '
@@ -259,28 +261,6 @@ def _is_tls_error(exc):
     if requests is not None and isinstance(exc, requests.exceptions.SSLError):
         return True
     return 'CERTIFICATE_VERIFY_FAILED' in str(exc)
-
-
-def _root_cause(exc):
-    """The innermost reason of a requests exception, without urllib3's pool preamble."""
-    seen = set()
-    current = exc
-    while id(current) not in seen:
-        seen.add(id(current))
-        reason = getattr(current, 'reason', None)
-        if isinstance(reason, BaseException):
-            current = reason
-        elif current.args and isinstance(current.args[0], BaseException):
-            current = current.args[0]
-        elif current.__cause__ is not None:
-            current = current.__cause__
-        else:
-            break
-    text = str(current) or current.__class__.__name__
-    # urllib3 prefixes reasons with the connection object: keep what follows it.
-    if text.startswith(('<', 'HTTPConnection', 'HTTPSConnection')) and ': ' in text:
-        text = text.split(': ', 1)[1]
-    return text
 
 
 def is_retryable_exception(exc):
@@ -357,7 +337,7 @@ class HubClient(object):
                 # Whatever else the HTTP stack raises (urllib3, http.client, an encoding error) must
                 # not leave as a traceback that may quote the request.
                 failure = ('Request %s %s failed while trying to %s: %s: %s'
-                           % (method, url, what, exc.__class__.__name__, _root_cause(exc)))
+                           % (method, url, what, exc.__class__.__name__, root_cause(exc)))
             if failure is not None:
                 # Raised outside the except clause, so the original exception is not chained to it.
                 raise HubError(self._scrub(failure), url=url)

@@ -25,6 +25,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+from ansible_collections.datalake.notebooks.plugins.module_utils._http import root_cause
 from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import (
     FatalHdfsError,
     FileStatus,
@@ -301,7 +302,7 @@ class WebHdfsBackend(HdfsBackend):
                 response = session.request(method, operation_url(namenode, path), params=query, verify=self.verify,
                                            timeout=self.timeout, allow_redirects=False)
             except requests.exceptions.SSLError as exc:
-                reason = redact(_root_cause(exc))
+                reason = redact(root_cause(exc))
                 hint = ' (set ca_path to the PEM file of its CA)' if 'CERTIFICATE_VERIFY_FAILED' in reason else ''
                 failures.append('%s: TLS error: %s%s' % (shown, reason, hint))
                 continue
@@ -445,30 +446,12 @@ def _connection_reason(exc):
                    'No route to host', 'Temporary failure in name resolution'):
         if marker in text:
             return marker.lower()
-    return redact(_abbreviate(_root_cause(exc), 200))
-
-
-def _root_cause(exc):
-    """The innermost reason of a requests exception (urllib3 wraps it in a pool error quoting the URL)."""
-    seen = set()
-    current = exc
-    while id(current) not in seen:
-        seen.add(id(current))
-        reason = getattr(current, 'reason', None)
-        if isinstance(reason, BaseException):
-            current = reason
-        elif current.args and isinstance(current.args[0], BaseException):
-            current = current.args[0]
-        elif current.__cause__ is not None:
-            current = current.__cause__
-        else:
-            break
-    return str(current) or current.__class__.__name__
+    return redact(_abbreviate(root_cause(exc), 200))
 
 
 def request_failure(namenode, exc):
     """The message for a request to `namenode` that failed with `exc` before any HTTP answer."""
-    reason = redact(_abbreviate(_root_cause(exc), 300))
+    reason = redact(_abbreviate(root_cause(exc), 300))
     kind = exc.__class__.__name__
     if 'CA certificate bundle' in reason or (isinstance(exc, OSError) and 'certificate' in reason.lower()):
         return ('%s: cannot read the CA bundle to verify its certificate (%s). Set ca_path to a readable PEM '
