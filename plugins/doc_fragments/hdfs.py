@@ -67,7 +67,8 @@ options:
   timeout:
     description:
       - Seconds to wait for each WebHDFS answer (with O(backend=rpc), each RPC answer:
-        C(dfs.client.socket-timeout)) before trying the next NameNode.
+        C(dfs.client.socket-timeout)) before trying the next NameNode. With O(backend=rpc), a call
+        still without an answer after twice this stops the run.
     type: float
     default: 30
 requirements:
