@@ -46,7 +46,14 @@ HDFS_SUPERUSER = 'hdfs'
 JMX_SETTLE = 11
 
 TARGETS = dict(rerun_10k_module_s=3.0, rerun_10k_nn_ops=10, first_10k_module_s=60.0,
-               speedup_100=50.0, hub_list_10k_s=5.0)
+               speedup_100=50.0, hub_list_10k_s=5.0,
+               rpc_first_10k_module_s=12.0, rpc_first_vs_peer=2.0, rpc_rerun_10k_module_s=0.5,
+               webhdfs_first_within_peer=1.5)
+# The cases that need the Hadoop rig.
+HDFS_CASES = {'webhdfs', 'cli', 'emr', 'rpc', 'java'}
+PEER = HERE / 'HomeDirs.java'
+# The module's default, used by the Java peer's thread pool too.
+WORKERS = 16
 
 
 class BenchError(Exception):
@@ -311,6 +318,8 @@ class Bench:
         users = user_names(count)
         args = dict(users='{{ bench_users }}', backend=backend, namenode_url=self.hadoop.env['NAMENODE_HTTP'],
                     hdfs_user=HDFS_SUPERUSER)
+        if backend == 'rpc':
+            args['namenode_url'] = self.hadoop.env['NAMENODE_RPC']
         if backend == 'cli':
             args.update(hdfs_bin=self.hadoop.hdfs, hadoop_conf_dir=self.hadoop.env['HADOOP_CONF_DIR'])
             del args['namenode_url']
@@ -321,7 +330,7 @@ class Bench:
             namenode.reset_base()
             for kind in ('first', 'rerun'):
                 log('hdfs_homedir %s, %d users, %s run %d/%d' % (backend, count, kind, repeat + 1, repeats))
-                count_pages = kind == 'rerun' and backend == 'webhdfs'
+                count_pages = kind == 'rerun' and backend in ('webhdfs', 'rpc')
                 pages = namenode.listing_pages() if count_pages else None
                 mark, load = audit.mark(), loadavg()
                 wall, result = self.ansible.run('datalake.notebooks.hdfs_homedir', args, dict(bench_users=users))
@@ -335,6 +344,53 @@ class Bench:
                 case['runs'][kind].append(dict(wall=round(wall, 3), module=result.get('elapsed'),
                                                requests=result.get('requests'), nn_ops=ops, nn_ops_by_cmd=by_cmd,
                                                nn_pages=pages, changed=result.get('changed'), load=load))
+        return case
+
+    def compile_peer(self):
+        """The Java peer's classes, compiled against the rig's own Hadoop jars."""
+        classes = self.workdir / 'peer-classes'
+        classes.mkdir(exist_ok=True)
+        jars = str(Path(self.hadoop.env['HADOOP_HOME']) / 'share' / 'hadoop' / 'lib' / '*')
+        javac = str(Path(self.hadoop.env['JAVA_HOME']) / 'bin' / 'javac')
+        log('compiling the Java peer (%s) against the rig\'s jars' % PEER.name)
+        done = subprocess.run([javac, '-d', str(classes), '-cp', jars, str(PEER)], capture_output=True, text=True,
+                              check=False)
+        if done.returncode != 0:
+            raise BenchError('javac %s: %s' % (PEER.name, done.stderr[-2000:]))
+        return '%s:%s:%s' % (classes, self.hadoop.env['HADOOP_CONF_DIR'], jars)
+
+    def java_case(self, classpath, count):
+        """The one-JVM peer: FileSystem API, list once, then mkdirs/setPermission/setOwner per new home."""
+        namenode = NameNode(self.hadoop.env['NAMENODE_HTTP'])
+        audit = audit_counter(self.hadoop)
+        users_file = self.workdir / ('users-%d.txt' % count)
+        users_file.write_text(''.join(name + '\n' for name in user_names(count)))
+        java = str(Path(self.hadoop.env['JAVA_HOME']) / 'bin' / 'java')
+        command = [java, '-cp', classpath, PEER.stem, BASE, '750', str(WORKERS), str(users_file)]
+        env = dict(os.environ, HADOOP_USER_NAME=HDFS_SUPERUSER)
+        case = dict(id='java-%d' % count, approach='one JVM, FileSystem API (peer)', users=count,
+                    runs=dict(first=[], rerun=[]))
+        for repeat in range(self.options.repeats):
+            namenode.reset_base()
+            for kind in ('first', 'rerun'):
+                log('Java peer, %d users, %s run %d/%d' % (count, kind, repeat + 1, self.options.repeats))
+                mark, load = audit.mark(), loadavg()
+                started = time.monotonic()
+                done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+                wall = time.monotonic() - started
+                ops, by_cmd = audit.count(mark)
+                if done.returncode != 0:
+                    raise BenchError('Java peer failed (rc %s): %s' % (done.returncode, done.stderr[-2000:]))
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+                expected = ('created', count) if kind == 'first' else ('unchanged', count)
+                if result.get(expected[0]) != expected[1]:
+                    raise BenchError('Java peer %s run at %d users: %s' % (kind, count, result))
+                case['runs'][kind].append(dict(wall=round(wall, 3), module=result['seconds'], requests=result['calls'],
+                                               nn_ops=ops, nn_ops_by_cmd=by_cmd, load=load))
+            homes = namenode.homes()
+            wrong = [name for name, entry in homes.items() if (entry['owner'], entry['permission']) != (name, '750')]
+            if len(homes) != count or wrong:
+                raise BenchError('Java peer left %d homes (%d wrong), expected %d' % (len(homes), len(wrong), count))
         return case
 
     def warm_up(self):
@@ -447,17 +503,23 @@ class Bench:
         options = self.options
         wanted = set(options.cases)
         try:
-            if wanted & {'webhdfs', 'cli', 'emr'}:
+            if wanted & HDFS_CASES:
                 self.hadoop.start()
                 self.results['machine']['hadoop'] = hadoop_version(self.hadoop)
             if 'hub' in wanted:
                 self.hub.start()
             self.save()
-            if wanted & {'webhdfs', 'cli', 'emr'}:
+            classpath = self.compile_peer() if 'java' in wanted else None
+            if wanted & HDFS_CASES:
                 self.warm_up()
-            if 'webhdfs' in wanted:
-                for count in options.sizes:
-                    self.add_case(self.homedir_case('webhdfs', count))
+            # Size by size, the two backends and the peer one after the other, so that the ratios
+            # compare runs made minutes apart, under the same load.
+            for count in options.sizes:
+                for backend in ('webhdfs', 'rpc'):
+                    if backend in wanted:
+                        self.add_case(self.homedir_case(backend, count))
+                if 'java' in wanted:
+                    self.add_case(self.java_case(classpath, count))
             if 'cli' in wanted:
                 self.add_case(self.homedir_case('cli', options.cli_users))
             if 'emr' in wanted:
@@ -526,7 +588,11 @@ def summarize(results):
     """Medians per (case, run kind), plus the ratio to the EMR loop at the same number of users."""
     rows = []
     emr = {}
+    peers = {}
     for case in results['cases']:
+        if case['id'].startswith('java-'):
+            for kind, samples in case['runs'].items():
+                peers[(case['users'], kind)] = median(sample['wall'] for sample in samples)
         if case['id'].startswith('emr-'):
             for kind, samples in case['runs'].items():
                 emr[(case['users'], kind)] = median(sample['wall'] for sample in samples)
@@ -544,6 +610,11 @@ def summarize(results):
                        load=median(s.get('load') for s in samples),
                        nn_pages_max=max((s['nn_pages'] for s in samples if s.get('nn_pages') is not None), default=None),
                        nn_ops_max=max((s.get('nn_ops') or 0) for s in samples) if 'nn_ops' in samples[0] else None)
+            peer = peers.get((case['users'], kind))
+            if peer and not case['id'].startswith(('java-', 'emr-')):
+                # The peer's whole process (JVM start included) against the module's own time.
+                row['vs_peer_module'] = peer / row['module'] if row['module'] else None
+                row['vs_peer_wall'] = peer / row['wall']
             reference = emr.get((case['users'], kind))
             if reference and not case['id'].startswith('emr-'):
                 row['speedup_wall'] = reference / row['wall']
@@ -578,6 +649,28 @@ def targets(results, rows):
     if first:
         out.append(('First run at 10,000 users: module time under %g s' % TARGETS['first_10k_module_s'],
                     '%.1f s' % first['module'], first['module'] < TARGETS['first_10k_module_s']))
+    rpc_first = find_row(rows, 'rpc-10000', 'first')
+    if rpc_first:
+        out.append(('rpc backend, first run at 10,000 users: module time at most %g s'
+                    % TARGETS['rpc_first_10k_module_s'], '%.2f s' % rpc_first['module'],
+                    rpc_first['module'] <= TARGETS['rpc_first_10k_module_s']))
+        if rpc_first.get('vs_peer_module'):
+            out.append(('rpc backend, first run at 10,000 users: at least %g× faster than the one-JVM peer'
+                        % TARGETS['rpc_first_vs_peer'],
+                        '%.2f× (module time against the peer\'s whole JVM; %.2f× through `ansible`)'
+                        % (rpc_first['vs_peer_module'], rpc_first['vs_peer_wall']),
+                        rpc_first['vs_peer_module'] >= TARGETS['rpc_first_vs_peer']))
+    rpc_rerun = find_row(rows, 'rpc-10000', 'rerun')
+    if rpc_rerun:
+        out.append(('rpc backend, re-run at 10,000 users: module time at most %g s' % TARGETS['rpc_rerun_10k_module_s'],
+                    '%.2f s (%d call(s); %s NameNode operation(s) in the audit log, worst of %d runs)'
+                    % (rpc_rerun['module'], rpc_rerun['requests'], rpc_rerun['nn_ops_max'], rpc_rerun['n']),
+                    rpc_rerun['module'] <= TARGETS['rpc_rerun_10k_module_s']))
+    if first and first.get('vs_peer_module'):
+        out.append(('webhdfs backend, first run at 10,000 users: within %g× of the one-JVM peer'
+                    % TARGETS['webhdfs_first_within_peer'],
+                    'the module takes %.2f× the peer\'s time' % (1 / first['vs_peer_module']),
+                    1 / first['vs_peer_module'] <= TARGETS['webhdfs_first_within_peer']))
     emr_users = [case['users'] for case in results['cases'] if case['id'].startswith('emr-')]
     for count in emr_users:
         for kind, label in (('first', 'first run'), ('rerun', 're-run')):
@@ -611,7 +704,8 @@ def fmt(value, digits=2):
 
 KIND_LABEL = dict(first='first run', rerun='re-run', list='list')
 HEADER = ('Approach', 'Users', 'Run', 'Runs', 'Wall, via ansible (s)', 'Module time (s)',
-          'Module requests', 'NameNode ops (audit)', 'Listing pages (JMX)', 'Load', '× faster than EMR loop')
+          'Module requests', 'NameNode ops (audit)', 'Listing pages (JMX)', 'Load', '× faster than EMR loop',
+          '× faster than one-JVM peer')
 
 
 def table_cells(row):
@@ -624,9 +718,14 @@ def table_cells(row):
         if row['n'] > 1 else fmt(row['wall'])
     if row['case'].startswith('emr-'):
         spread += ' (no Ansible)'
+    if row['case'].startswith('java-'):
+        spread += ' (no Ansible, JVM start included)'
+    versus = '–'
+    if row.get('vs_peer_module'):
+        versus = 'module: %.2f× (via ansible: %.2f×)' % (row['vs_peer_module'], row['vs_peer_wall'])
     return (row['approach'], format_int(row['users']), KIND_LABEL.get(row['kind'], row['kind']), str(row['n']),
             spread, fmt(row['module']), fmt(row['requests'], 0), fmt(row['nn_ops'], 0), fmt(row['nn_pages'], 0),
-            fmt(row.get('load'), 1), speed)
+            fmt(row.get('load'), 1), speed, versus)
 
 
 def format_text_table(cases):
@@ -654,6 +753,10 @@ def plot(results, rows, path):
               ('webhdfs', 'rerun'): ('tab:green', 's', '-', 'hdfs_homedir (WebHDFS), re-run'),
               ('cli', 'first'): ('tab:purple', 'D', 'none', 'hdfs_homedir (hdfs dfs), first run'),
               ('cli', 'rerun'): ('tab:olive', 'd', 'none', 'hdfs_homedir (hdfs dfs), re-run'),
+              ('rpc', 'first'): ('tab:brown', 'P', '-', 'hdfs_homedir (RPC), first run'),
+              ('rpc', 'rerun'): ('tab:pink', 'X', '-', 'hdfs_homedir (RPC), re-run'),
+              ('java', 'first'): ('tab:gray', 'h', '-', 'one-JVM peer, first run'),
+              ('java', 'rerun'): ('black', 'H', '-', 'one-JVM peer, re-run'),
               ('emr', 'first'): ('tab:red', '^', 'none', 'EMR loop, first run (measured)'),
               ('emr', 'rerun'): ('tab:orange', 'v', 'none', 'EMR loop, re-run (measured)')}
     sizes = sorted(set(row['users'] for row in rows if not row['case'].startswith('hub')))
@@ -663,8 +766,8 @@ def plot(results, rows, path):
             continue
         xs = [point[0] for point in points]
         axes.plot(xs, [point[1] for point in points], color=color, marker=marker, linestyle=line,
-                  label=label + ' (via ansible)' if key[0] != 'emr' else label)
-        if key[0] == 'webhdfs':
+                  label=label + ' (via ansible)' if key[0] not in ('emr', 'java') else label)
+        if key[0] in ('webhdfs', 'rpc'):
             axes.plot(xs, [point[2] for point in points], color=color, marker=marker, linestyle=':',
                       markerfacecolor='none', label=label + ', module time')
         if key[0] == 'emr' and sizes:
@@ -702,7 +805,8 @@ def render(results):
         'Operators run `hdfs_homedir` and `jupyterhub_users` on a schedule for thousands of notebook users,',
         'so both must stay fast as users grow. This page measures them on a real NameNode and a real',
         'JupyterHub, next to what the EMR guide has operators do instead: one `hdfs dfs -mkdir -p` and one',
-        '`hdfs dfs -chmod` process per user.',
+        '`hdfs dfs -chmod` process per user, and next to a one-JVM peer that does the job through Hadoop\'s',
+        '`FileSystem` API (`bench/HomeDirs.java`, the way Bigtop\'s init-hcfs does it).',
         '',
         '![Time against number of users, log scale](benchmarks.png)',
         '',
@@ -711,12 +815,16 @@ def render(results):
         'Medians of the runs (the range in brackets). Wall time is the whole `ansible localhost -m ...`',
         'command, Ansible\'s start-up included; module time is the module\'s own `elapsed` (for the hub,',
         'which reports none, the module\'s client listing the users, timed in the benchmark). *Module requests*',
-        'is the module\'s `requests` counter (WebHDFS requests, or `hdfs dfs` commands with the CLI backend;',
-        'for the EMR loop, its processes; for the hub, API requests counted in the hub\'s log). *NameNode ops*',
+        'is the module\'s `requests` counter (WebHDFS requests, RPC calls with the rpc backend, or `hdfs dfs`',
+        'commands with the CLI backend; for the EMR loop, its processes; for the Java peer, its FileSystem',
+        'calls, and its module time is the JVM\'s own from `main` on; for the hub, API requests counted in',
+        'the hub\'s log). *NameNode ops*',
         'counts the operations in the NameNode\'s audit log during the run, independently of the module;',
         '*Listing pages* is the NameNode\'s own count of directory-listing pages read (JMX `GetListingOps`),',
         'taken around the WebHDFS re-runs. *Load* is the 1-minute load average when the runs started.',
-        'The last column divides the EMR loop\'s time by this row\'s, both measured in the same run.',
+        'The EMR column divides the EMR loop\'s time by this row\'s, both measured in the same run; the peer',
+        'column divides the Java peer\'s whole process time (JVM start included) by this row\'s module time',
+        '(and by its time through `ansible`), measured in the same run right after it.',
         '',
         markdown_table(rows),
         '',
@@ -736,10 +844,15 @@ def render(results):
         '  back in that one answer. The audit log records the request once (`listStatus`); the NameNode\'s',
         '  `GetListingOps` counter (JMX) counts every page read. So a re-run costs O(pages), not O(users),',
         '  while the EMR loop costs two processes and two to four NameNode operations a user, every time.',
-        '- A first run sends two requests per new home (`MKDIRS` with the mode, `SETOWNER`) over 8',
+        '- A first run sends two requests per new home (`MKDIRS` with the mode, `SETOWNER`) over ' + str(WORKERS),
         '  keep-alive connections. It does more than the EMR loop: each home belongs to its user with mode',
         '  `0750`, where the loop leaves them owned by `hdfs` and world-writable (`777`).',
         '- The EMR loop does not get faster on a re-run: `-mkdir -p` and `-chmod` start their JVMs anyway.',
+        '- The rpc backend makes the same two calls a new home as WebHDFS (`mkdirs` with the mode,',
+        '  `setOwner`), over the NameNode\'s RPC port, ' + str(WORKERS) + ' in flight on one connection. Its listing is one',
+        '  `getListing` call a page of `dfs.ls.limit` entries, so the audit log shows one `listStatus` a page.',
+        '- The Java peer lists once and then, per new home, calls `mkdirs`, `setPermission` (its `mkdirs`',
+        '  masks the mode with the client\'s umask) and `setOwner`, ' + str(WORKERS) + ' threads sharing one FileSystem.',
     ]
     if emr:
         passes = len(emr['runs']['first'])
@@ -792,15 +905,17 @@ def render(results):
         '`bench/run --help` lists the options. Raw results: `bench/results/last.json`',
         '(`bench/run --render bench/results/last.json` rewrites this page from them).',
         '',
-    ] + ['The rows of %s come from `%s` (%s to %s, load average %s before, %s after), run after the'
-         ' first command to add a count it did not yet take.'
+    ] + ['The rows of %s come from `%s` (%s to %s, load average %s before, %s after), run later with'
+         ' `--add-to` on a copy of the first run\'s results: its cases replace those with the same id,'
+         ' and the ratios between its own rows compare runs made minutes apart.'
          % (', '.join('`%s`' % case for case in supplement['cases']), supplement['command'],
             supplement.get('started', '?'), supplement.get('finished', '?'), supplement.get('load_before', '?'),
             supplement.get('load_after', '?')) for supplement in results.get('supplements', [])] + [
         textwrap.fill(
             'Settings of this run: %d run(s) of each WebHDFS case, %d of the CLI case, %d of the EMR loop, '
             '%d of the hub listing; users named `nbuser00000`, `nbuser00001`, ...; `hdfs_homedir` defaults'
-            ' (mode `0750`, 16 WebHDFS workers). Each first run starts from an empty `/user`; its re-run follows it.'
+            ' (mode `0750`, 16 workers), the Java peer with 16 threads. Each first run starts from an empty'
+            ' `/user`; its re-run follows it.'
             % (options.get('repeats', 0), options.get('cli_repeats', 0), options.get('emr_repeats', 0),
                options.get('repeats', 0)), width=100),
         '',
@@ -828,7 +943,8 @@ def parse_args(argv):
     parser.add_argument('--quick', action='store_true',
                         help='one run each, 100 and 1,000 users, EMR loop and CLI at 20 users, 1,000 hub users')
     parser.add_argument('--repeats', type=int, help='runs of each WebHDFS and hub case (default 3)')
-    parser.add_argument('--sizes', help='comma-separated user counts for WebHDFS (default 100,1000,10000)')
+    parser.add_argument('--sizes', help='comma-separated user counts for WebHDFS, RPC and the Java peer '
+                        '(default 100,1000,10000)')
     parser.add_argument('--cli-users', type=int, help='users for the CLI backend case (default 100)')
     parser.add_argument('--cli-repeats', type=int, help='runs of the CLI case (default: --repeats)')
     parser.add_argument('--emr-users', type=int, help='users for the EMR loop (default 100)')
@@ -836,8 +952,10 @@ def parse_args(argv):
                         help='passes of the EMR loop, each a first run and a re-run (default 1: '
                              '4 JVMs a user, minutes at 100 users)')
     parser.add_argument('--hub-users', type=int, help='hub users to list (default 10000)')
-    parser.add_argument('--cases', default='webhdfs,cli,emr,hub',
-                        help='which cases to run, comma-separated from webhdfs,cli,emr,hub')
+    parser.add_argument('--cases', default='webhdfs,rpc,java,cli,emr,hub',
+                        help='which cases to run, comma-separated from webhdfs,rpc,java,cli,emr,hub '
+                             '(rpc: the hdfs-native backend; java: the one-JVM FileSystem peer), each of '
+                             'webhdfs, rpc and java at every --sizes')
     parser.add_argument('--run-root', default=os.environ.get('BENCH_RUN_ROOT', '/var/tmp/datalake-notebooks-bench'),
                         help='where the rigs run (must be reachable by the hdfs user)')
     parser.add_argument('--keep', action='store_true', help='leave the rigs running at the end')
@@ -855,7 +973,7 @@ def parse_args(argv):
     options.emr_users = options.emr_users or (20 if quick else 100)
     options.hub_users = options.hub_users or (1000 if quick else 10000)
     options.cases = [case.strip() for case in options.cases.split(',') if case.strip()]
-    unknown = set(options.cases) - {'webhdfs', 'cli', 'emr', 'hub'}
+    unknown = set(options.cases) - {'webhdfs', 'rpc', 'java', 'cli', 'emr', 'hub'}
     if unknown:
         parser.error('unknown case(s): %s' % ', '.join(sorted(unknown)))
     # The ratio needs the module measured at the EMR loop's size.
