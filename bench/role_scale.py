@@ -255,8 +255,9 @@ def main(argv=None):
     hadoop, hub = bench.HadoopRig(run_root / 'hadoop'), bench.HubRig(run_root / 'hub')
     about = bench.machine()
     earlier = json.loads(RESULTS.read_text()) if options.proxyuser_only else None
-    results = earlier or dict(command=' '.join(['bench/run-role'] + sys.argv[1:]), reruns=options.reruns, sizes=[],
-                   machine='%(cores)d cores, %(memory)s, %(os)s, load %(load_before)s before the run' % about)
+    results = earlier or dict(
+        command=' '.join(['bench/run-role'] + sys.argv[1:]), reruns=options.reruns, sizes=[],
+        machine='%(cores)d cores, %(memory)s, %(os)s, load %(load_before)s before the run' % about)
     try:
         hadoop.start()
         if not options.proxyuser_only:

@@ -391,4 +391,3 @@ def make_target(urls=None, conf_dir=None, environ=None):
     if FAILOVER_ATTEMPTS_KEY in hdfs_site or FAILOVER_ATTEMPTS_KEY in core_site:
         config[FAILOVER_ATTEMPTS_KEY] = None
     return url, config, directory, shown
-

@@ -100,7 +100,7 @@ options:
       - V(rpc) speaks the NameNode's own RPC protocol from the managed node through the
         C(hdfs-native) Python library (a Rust HDFS client, no JVM), O(workers) calls in flight over
         one connection. It is the fastest backend; the NameNodes are given as C(hdfs://HOST:PORT)
-        in O(namenode_url) or read from the site files. Simple authentication only for now:
+        in O(namenode_url) or read from the site files. Simple authentication only for now;
         O(kerberos=true) is refused with this backend.
     type: str
     choices: [webhdfs, cli, rpc]
@@ -134,7 +134,7 @@ notes:
   - WebHDFS creates each directory with its mode in one C(MKDIRS) request, then sets its owner
     (and group) with C(SETOWNER). That is two requests per new home directory, and none per existing
     one that is already right. O(backend=rpc) makes the same two calls (C(mkdirs) with the mode,
-    C(setOwner)): the NameNode applies no umask to the permission a client sends.
+    C(setOwner)), because the NameNode applies no umask to the permission a client sends.
   - With O(backend=rpc) the module sets E(HADOOP_USER_NAME) to O(hdfs_user) for itself and ignores
     an inherited E(HADOOP_PROXY_USER), so the NameNode sees the HDFS superuser.
   - RV(requests) and RV(elapsed) report the module's own cost, in WebHDFS requests, RPC calls with
