@@ -645,3 +645,166 @@ def test_rpc_fs_default_fs_that_is_not_hdfs_is_refused(hadoop, tmp_path):
     assert out['failed'] is True
     assert out['msg'] == ("fs.defaultFS in %s/core-site.xml is 'file:///', not an hdfs:// file system; give "
                           'namenode_url as hdfs://HOST:PORT' % conf)
+
+
+HA_HDFS_SITE = """<?xml version="1.0"?>
+<configuration>
+  <property><name>dfs.nameservices</name><value>hatest</value></property>
+  <property><name>dfs.ha.namenodes.hatest</name><value>nn1,nn2</value></property>
+  <property><name>dfs.ha.namenode.id</name><value>{own}</value></property>
+  <property><name>dfs.namenode.rpc-address.hatest.nn1</name><value>127.0.0.1:{rpc1}</value></property>
+  <property><name>dfs.namenode.rpc-address.hatest.nn2</name><value>127.0.0.1:{rpc2}</value></property>
+  <property><name>dfs.namenode.http-address.hatest.nn1</name><value>127.0.0.1:{http1}</value></property>
+  <property><name>dfs.namenode.http-address.hatest.nn2</name><value>127.0.0.1:{http2}</value></property>
+  <property><name>dfs.client.failover.proxy.provider.hatest</name>
+    <value>org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider</value></property>
+  <property><name>dfs.namenode.name.dir</name><value>file://{run_dir}/name-{own}</value></property>
+  <property><name>dfs.namenode.shared.edits.dir</name><value>file://{run_dir}/shared</value></property>
+  <property><name>dfs.ha.automatic-failover.enabled</name><value>false</value></property>
+  <property><name>dfs.ha.fencing.methods</name><value>shell(/bin/true)</value></property>
+  <property><name>dfs.ha.tail-edits.period</name><value>1s</value></property>
+  <property><name>dfs.namenode.safemode.extension</name><value>0</value></property>
+  <property><name>dfs.namenode.safemode.min.datanodes</name><value>0</value></property>
+</configuration>
+"""
+
+HaPair = collections.namedtuple('HaPair', 'conf http logs')
+
+
+def _wait_for(url, wanted, proc, log, timeout=120):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = requests.get(url + '/jmx?qry=Hadoop:service=NameNode,name=NameNodeStatus', timeout=5)
+            if answer.ok and answer.json()['beans'][0]['State'] == wanted:
+                return
+        except (requests.RequestException, ValueError, KeyError, IndexError):
+            pass  # not listening yet, or busy starting
+        if proc.poll() is not None or time.monotonic() > deadline:
+            with open(log, errors='replace') as handle:
+                pytest.fail('NameNode %s did not become %s:\n%s' % (url, wanted, handle.read()[-5000:]))
+        time.sleep(1)
+
+
+@pytest.fixture(scope='module')
+def ha_pair(hadoop):
+    """A real HA nameservice `hatest` of two NameNodes (nn1 active, nn2 standby) sharing a local
+    edits directory, without DataNodes (directories need none) or failover controller, so that
+    a test decides when `hdfs haadmin -failover` happens. `conf` is a client configuration
+    directory naming both (fs.defaultFS hdfs://hatest), as on an HA cluster's node. Each NameNode
+    logs its audit records to its own file in `logs`.
+    """
+    run_dir = tempfile.mkdtemp(prefix='ha-nn-', dir='/tmp')
+    ports = dict(rpc1=free_port(), rpc2=free_port(), http1=free_port(), http2=free_port())
+    confs = {}
+    for own in ('nn1', 'nn2', 'client'):
+        conf = os.path.join(run_dir, 'conf-' + own)
+        os.makedirs(conf)
+        with open(os.path.join(conf, 'hdfs-site.xml'), 'w') as handle:
+            handle.write(HA_HDFS_SITE.format(run_dir=run_dir, own=own if own != 'client' else 'nn1', **ports))
+        with open(os.path.join(conf, 'core-site.xml'), 'w') as handle:
+            handle.write('<?xml version="1.0"?>\n<configuration>\n'
+                         '  <property><name>fs.defaultFS</name><value>hdfs://hatest</value></property>\n'
+                         '  <property><name>hadoop.tmp.dir</name><value>%s/tmp-%s</value></property>\n'
+                         '</configuration>\n' % (run_dir, own))
+        shutil.copy(os.path.join(hadoop.conf_dir, 'log4j.properties'), conf)
+        confs[own] = conf
+    hdfs = os.path.join(hadoop.home, 'bin', 'hdfs')
+
+    def env_for(own):
+        env = hadoop.client_env()
+        env.update(HADOOP_CONF_DIR=confs[own], HADOOP_LOG_DIR=os.path.join(run_dir, 'logs-' + own),
+                   HDFS_NAMENODE_OPTS='-Dhdfs.audit.logger=INFO,console')
+        return env
+
+    def tool(own, *args):
+        done = subprocess.run([hdfs] + list(args), env=env_for(own), capture_output=True, text=True, timeout=180)
+        if done.returncode != 0:
+            pytest.fail('hdfs %s failed (rc %s):\n%s' % (' '.join(args), done.returncode, done.stderr[-3000:]))
+        return done
+
+    procs = []
+    logs = dict((own, os.path.join(run_dir, '%s.out' % own)) for own in ('nn1', 'nn2'))
+    urls = {'nn1': 'http://127.0.0.1:%d' % ports['http1'], 'nn2': 'http://127.0.0.1:%d' % ports['http2']}
+
+    def start(own):
+        with open(logs[own], 'w') as out:
+            procs.append(subprocess.Popen([hdfs, 'namenode'], env=env_for(own), stdout=out, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
+        return procs[-1]
+
+    try:
+        tool('nn1', 'namenode', '-format', '-nonInteractive', '-force')
+        first = start('nn1')
+        _wait_for(urls['nn1'], 'standby', first, logs['nn1'])
+        # The web server (and its JMX) comes up before the RPC server that haadmin needs.
+        deadline = time.monotonic() + 90
+        # --forceactive: haadmin otherwise asks nn2, not started yet, whether it is active.
+        command = ['haadmin', '-transitionToActive', '--forceactive', 'nn1']
+        while subprocess.run([hdfs] + command, env=env_for('client'), capture_output=True, timeout=180).returncode != 0:
+            if time.monotonic() > deadline:
+                tool('client', *command)
+            time.sleep(2)
+        _wait_for(urls['nn1'], 'active', first, logs['nn1'])
+        tool('nn2', 'namenode', '-bootstrapStandby', '-nonInteractive', '-force')
+        second = start('nn2')
+        _wait_for(urls['nn2'], 'standby', second, logs['nn2'])
+        yield HaPair(confs['client'], urls, logs)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def audited_mkdirs(log, base):
+    with open(log, errors='replace') as handle:
+        return sum(1 for line in handle if '\tcmd=mkdirs\tsrc=%s/' % base in line)
+
+
+def test_rpc_finds_the_ha_nameservice_and_survives_a_failover_mid_run(hadoop, ha_pair):
+    base = '/homes-failover'
+    count = 30000
+    users = ['f%05d' % number for number in range(count)]
+    hdfs = os.path.join(hadoop.home, 'bin', 'hdfs')
+    env = hadoop.client_env()
+    env['HADOOP_CONF_DIR'] = ha_pair.conf
+    failed_over = {}
+
+    def fail_over_once_writing():
+        deadline = time.monotonic() + 120
+        while audited_mkdirs(ha_pair.logs['nn1'], base) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        failed_over['at'] = audited_mkdirs(ha_pair.logs['nn1'], base)
+        failed_over['proc'] = subprocess.run([hdfs, 'haadmin', '-failover', 'nn1', 'nn2'], env=env,
+                                             capture_output=True, text=True, timeout=120)
+
+    trigger = threading.Thread(target=fail_over_once_writing)
+    trigger.start()
+    # No namenode_url: the nameservice comes from fs.defaultFS and hdfs-site.xml of the node.
+    result = run([task('homes', users=users, base=base, backend='rpc', hadoop_conf_dir=ha_pair.conf)], hadoop)
+    trigger.join()
+    assert failed_over['proc'].returncode == 0, failed_over['proc'].stderr
+    assert result.rc == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    out = result.task('homes')
+    assert out['namenode'] == 'hdfs://hatest'
+    assert out['created'] == count and out['failures'] == []
+    # Both NameNodes took some of the writes: the failover happened while the module was writing.
+    before, after = audited_mkdirs(ha_pair.logs['nn1'], base), audited_mkdirs(ha_pair.logs['nn2'], base)
+    assert 0 < before < count and after > 0, (failed_over['at'], before, after)
+    # What the new active NameNode lists, independently of the module: every home, right.
+    answer = requests.get(ha_pair.http['nn2'] + '/webhdfs/v1%s' % base,
+                          params={'op': 'LISTSTATUS', 'user.name': 'hdfs'}, timeout=120)
+    assert answer.status_code == 200, answer.text[:500]
+    found = dict((entry['pathSuffix'], (entry['owner'], entry['permission']))
+                 for entry in answer.json()['FileStatuses']['FileStatus'])
+    assert found == dict((user, (user, '750')) for user in users)
+
+    again = run([task('again', users=users, base=base, backend='rpc', hadoop_conf_dir=ha_pair.conf)], hadoop)
+    assert again.rc == 0, again.stdout[-5000:] + again.stderr[-5000:]
+    assert again.task('again')['changed'] is False and again.task('again')['unchanged'] == count
