@@ -22,7 +22,7 @@ options:
         C(core-site.xml). A wildcard bind address (C(0.0.0.0)) means this host.
       - With O(backend=rpc), the NameNode RPC address(es) instead, for example
         V(hdfs://master:8020) (C(dfs.namenode.rpc-address); port 8020 if none is given). Several
-        entries are the NameNodes of one HA nameservice: a standby is skipped and the client fails
+        entries are the NameNodes of one HA nameservice; a standby is skipped and the client fails
         over among them. If not given, the file system is C(fs.defaultFS) of C(core-site.xml) in
         O(hadoop_conf_dir), and an HA nameservice is resolved from C(hdfs-site.xml)
         (C(dfs.ha.namenodes.<ns>), C(dfs.namenode.rpc-address.<ns>.<nn>)), as Hadoop's client does.
