@@ -66,7 +66,7 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each WebHDFS answer (with O(backend=rpc), each RPC answer:
+      - Seconds to wait for each WebHDFS answer (with O(backend=rpc), each RPC answer, as
         C(dfs.client.socket-timeout)) before trying the next NameNode. With O(backend=rpc), a call
         still without an answer after twice this stops the run.
     type: float
