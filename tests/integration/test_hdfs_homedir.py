@@ -718,7 +718,8 @@ def ha_pair(hadoop):
         return env
 
     def tool(own, *args):
-        done = subprocess.run([hdfs] + list(args), env=env_for(own), capture_output=True, text=True, timeout=180)
+        done = subprocess.run([hdfs] + list(args), env=env_for(own), capture_output=True, text=True, timeout=180,
+                              check=False)
         if done.returncode != 0:
             pytest.fail('hdfs %s failed (rc %s):\n%s' % (' '.join(args), done.returncode, done.stderr[-3000:]))
         return done
@@ -741,7 +742,8 @@ def ha_pair(hadoop):
         deadline = time.monotonic() + 90
         # --forceactive: haadmin otherwise asks nn2, not started yet, whether it is active.
         command = ['haadmin', '-transitionToActive', '--forceactive', 'nn1']
-        while subprocess.run([hdfs] + command, env=env_for('client'), capture_output=True, timeout=180).returncode != 0:
+        while subprocess.run([hdfs] + command, env=env_for('client'), capture_output=True, timeout=180,
+                             check=False).returncode != 0:
             if time.monotonic() > deadline:
                 tool('client', *command)
             time.sleep(2)
@@ -782,7 +784,7 @@ def test_rpc_finds_the_ha_nameservice_and_survives_a_failover_mid_run(hadoop, ha
             time.sleep(0.05)
         failed_over['at'] = audited_mkdirs(ha_pair.logs['nn1'], base)
         failed_over['proc'] = subprocess.run([hdfs, 'haadmin', '-failover', 'nn1', 'nn2'], env=env,
-                                             capture_output=True, text=True, timeout=120)
+                                             capture_output=True, text=True, timeout=120, check=False)
 
     trigger = threading.Thread(target=fail_over_once_writing)
     trigger.start()
