@@ -1,6 +1,6 @@
 """The Livy gate (roles/livy_impersonation/files/livy_gate.py) in front of the real Livy rig.
 
-`gated_livy` (session scope) turns the shared rigs into a gated cluster once: Livy impersonates
+`gated_livy` (module scope) turns the shared rigs into a gated cluster for one test module: Livy impersonates
 (livy.impersonation.enabled), HDFS and YARN let livy act for the gate's notebook users, the users
 exist in the real hub with tokens made through the hub's token API, and a gate process listens on
 loopback in front of Livy. Everything it changed is put back at the end (livy.conf, core-site.xml,
@@ -172,7 +172,9 @@ def _refresh_proxy_users(hadoop, livy):
         hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
 
 
-@pytest.fixture(scope='session')
+# Module scope: the proxy-user scope and livy.conf it sets on the shared rigs are given back when the
+# gate's tests end, before the tests that need the rigs as they were (test_role_hadoop's "before").
+@pytest.fixture(scope='module')
 def gated_livy(livy, hadoop, jupyterhub):
     began = time.monotonic()
     run_dir = tempfile.mkdtemp(prefix='livy-gate-', dir='/tmp')
