@@ -94,6 +94,18 @@ class HadoopRig:
         })
         return env
 
+    def role_variables(self):
+        """The role's settings for running Hadoop's commands from this rig (its handlers' refreshes)."""
+        bin_dir = os.path.join(self.home, 'bin')
+        return {
+            'livy_impersonation_core_site_path': self.core_site,
+            'livy_impersonation_hdfs_bin': os.path.join(bin_dir, 'hdfs'),
+            'livy_impersonation_yarn_bin': os.path.join(bin_dir, 'yarn'),
+            'livy_impersonation_hadoop_environment': {
+                'HADOOP_CONF_DIR': self.conf_dir, 'HADOOP_HOME': self.home, 'JAVA_HOME': self.env['JAVA_HOME'],
+                'PATH': os.pathsep.join([bin_dir, '/usr/bin', '/bin'])},
+        }
+
     def run(self, tool, *args, user='hdfs', proxy_user=None, check=False, timeout=120):
         """`tool` (hdfs, yarn or hadoop) with `args` as Hadoop user `user`; a CompletedProcess."""
         cmd = [os.path.join(self.home, 'bin', tool), *args]

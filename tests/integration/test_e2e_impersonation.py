@@ -70,22 +70,15 @@ def test_before_role_livy_alone_is_refused_by_hdfs(livy, hadoop, notebook_dirs):
 @pytest.fixture(scope='module')
 def role_applied(livy, hadoop, notebook_dirs):
     """playbooks/site.yml against this host (per-user sparkmagic configs included), then a Livy restart."""
-    hadoop_env = {'HADOOP_CONF_DIR': hadoop.conf_dir, 'HADOOP_HOME': hadoop.home,
-                  'JAVA_HOME': hadoop.env['JAVA_HOME'],
-                  'PATH': os.pathsep.join([os.path.join(hadoop.home, 'bin'), '/usr/bin', '/bin'])}
-    variables = {
+    variables = dict(hadoop.role_variables(), **{
         'livy_impersonation_hosts': 'localhost',
         'livy_impersonation_livy_conf_path': livy.conf_path,
-        'livy_impersonation_core_site_path': hadoop.core_site,
         'livy_impersonation_users': list(USERS),
         # Livy reaches the NameNode and ResourceManager over loopback.
         'livy_impersonation_proxyuser_hosts': ['127.0.0.1'],
         # No service manager runs the rig's Livy: the test restarts it below, as the handler would.
         'livy_impersonation_livy_restart': False,
         'livy_impersonation_refresh_yarn': livy.on_yarn,
-        'livy_impersonation_hdfs_bin': os.path.join(hadoop.home, 'bin', 'hdfs'),
-        'livy_impersonation_yarn_bin': os.path.join(hadoop.home, 'bin', 'yarn'),
-        'livy_impersonation_hadoop_environment': hadoop_env,
         # hdfs dfs, not WebHDFS: the module then needs no requests on the managed node's Python.
         'livy_impersonation_hdfs_backend': 'cli',
         'livy_impersonation_backup': False,
@@ -96,7 +89,7 @@ def role_applied(livy, hadoop, notebook_dirs):
         'livy_impersonation_sparkmagic_set_owner': False,
         'livy_impersonation_sparkmagic_session_configs': {},
         'livy_impersonation_sparkmagic_startup_timeout': 300,
-    }
+    })
     env = {
         # The handlers run hdfs/yarn admin commands as the hdfs and yarn users, whose login shell
         # is nologin and who have no sudo here: su with an explicit shell.

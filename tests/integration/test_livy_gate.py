@@ -374,19 +374,13 @@ def test_audit_log_names_each_user_and_holds_no_token(gated_livy, shirleys_job):
 
 def role_variables(rig, homes, deploy_dir, gate_port, **extra):
     hadoop, livy = rig.hadoop, rig.livy
-    hadoop_env = {'HADOOP_CONF_DIR': hadoop.conf_dir, 'HADOOP_HOME': hadoop.home, 'JAVA_HOME': hadoop.env['JAVA_HOME'],
-                  'PATH': os.pathsep.join([os.path.join(hadoop.home, 'bin'), '/usr/bin', '/bin'])}
-    return dict({
+    variables = dict(hadoop.role_variables(), **{
         'livy_impersonation_hosts': 'localhost',
         'livy_impersonation_livy_conf_path': livy.conf_path,
-        'livy_impersonation_core_site_path': hadoop.core_site,
         'livy_impersonation_users': ['shirley', 'diego'],
         'livy_impersonation_proxyuser_hosts': ['127.0.0.1'],
         'livy_impersonation_livy_restart': False,
         'livy_impersonation_refresh_yarn': livy.on_yarn,
-        'livy_impersonation_hdfs_bin': os.path.join(hadoop.home, 'bin', 'hdfs'),
-        'livy_impersonation_yarn_bin': os.path.join(hadoop.home, 'bin', 'yarn'),
-        'livy_impersonation_hadoop_environment': hadoop_env,
         'livy_impersonation_hdfs_backend': 'cli',
         'livy_impersonation_backup': False,
         'livy_impersonation_sparkmagic_config': True,
@@ -405,7 +399,9 @@ def role_variables(rig, homes, deploy_dir, gate_port, **extra):
         'livy_impersonation_gate_manage_service': False,
         'livy_impersonation_gate_install_dir': os.path.join(deploy_dir, 'opt'),
         'livy_impersonation_gate_config_dir': os.path.join(deploy_dir, 'etc'),
-    }, **extra)
+    })
+    variables.update(extra)
+    return variables
 
 
 ROLE_ENV = {'ANSIBLE_BECOME_METHOD': 'su', 'ANSIBLE_BECOME_FLAGS': '-s /bin/sh',
