@@ -58,6 +58,10 @@ STANDBY_EXCEPTIONS = ('StandbyException', 'ObserverRetryOnActiveException')
 # own value, where they set one, is kept.
 FAILOVER_ATTEMPTS_KEY = 'dfs.client.failover.max.attempts'
 DEFAULT_FAILOVER_ATTEMPTS = '3'
+# hdfs-native 0.14.7 sometimes panics while it fails over in the middle of a batch ("there is no
+# reactor running", proxy.rs): the client is then rebuilt and the calls it dropped sent again,
+# at most this many times in one run.
+MAX_CLIENT_REBUILDS = 5
 
 # hdfs-native's text for a remote exception: RPCError("org.apache.hadoop...Class", "message\n\tat ...")
 _RPC_ERROR = re.compile(r'^RPCError\("(?P<cls>[\w.$]+)", "(?P<message>.*)"\)$', re.S)
@@ -91,6 +95,15 @@ def parse_error(exc):
     if match:
         return match.group('cls').rsplit('.', 1)[-1].split('$')[-1], first_line(match.group('message'))
     return None, first_line(text) or exc.__class__.__name__
+
+
+def is_panic(exc):
+    """A Rust panic inside hdfs-native (pyo3's PanicException, a BaseException)."""
+    return type(exc).__name__ == 'PanicException'
+
+
+class ClientPanic(Exception):
+    """hdfs-native panicked during a call: its client is rebuilt and the call sent again."""
 
 
 def is_standby(exception, message):
@@ -212,6 +225,7 @@ class RpcHdfsBackend(HdfsBackend):
         self._loop = None
         self._client = None
         self._lister = None
+        self.client_rebuilds = 0
 
     @property
     def identity(self):
@@ -243,6 +257,14 @@ class RpcHdfsBackend(HdfsBackend):
             self._client = self._open(hdfs_native.AsyncClient)
         return self._client
 
+    def _rebuild_client(self, op, paths, panic):
+        if self.client_rebuilds >= MAX_CLIENT_REBUILDS:
+            raise FatalHdfsError('The HDFS client (hdfs-native) failed %d times during this run, the last time '
+                                 'in %s %s: %s' % (self.client_rebuilds + 1, op, paths[0], panic), op=op, path=paths[0])
+        self.client_rebuilds += 1
+        self._client = None
+        self._lister = None
+
     def _error(self, exc, op, path):
         exception, message = parse_error(exc)
         if is_connection_failure(exception, message):
@@ -271,6 +293,10 @@ class RpcHdfsBackend(HdfsBackend):
                                      'stopped there' % (op, path, self.shown, self.timeout * 2), op=op, path=path)
             except Exception as exc:  # hdfs-native raises OSError, RuntimeError and its own types
                 error = self._error(exc, op, path)
+            except BaseException as exc:
+                if not is_panic(exc):
+                    raise
+                raise ClientPanic(first_line(str(exc)) or 'panic')
             if isinstance(error, SafeModeError) and write:
                 # Blocking the loop is what is wanted: every write of the batch waits for the same
                 # NameNode to leave safe mode, and the deadline is one for the whole run.
@@ -286,12 +312,17 @@ class RpcHdfsBackend(HdfsBackend):
 
         async def listing():
             return list(self._lister.list_status(path, False))
-        try:
-            entries = self._run(self._call('LISTSTATUS', path, listing))
-        except HdfsError as error:
-            if error.exception == 'FileNotFoundException':
-                return None
-            raise
+        while True:
+            try:
+                entries = self._run(self._call('LISTSTATUS', path, listing))
+                break
+            except ClientPanic as panic:
+                self._rebuild_client('LISTSTATUS', [path], panic)
+                self._lister = self._open(hdfs_native.Client)
+            except HdfsError as error:
+                if error.exception == 'FileNotFoundException':
+                    return None
+                raise
         statuses = dict(status_from(entry) for entry in entries)
         # A listing of a file is the file itself.
         if len(entries) == 1 and not entries[0].isdir and entries[0].path.rstrip('/') == path:
@@ -299,52 +330,53 @@ class RpcHdfsBackend(HdfsBackend):
         return statuses
 
     def count_children(self, paths):
-        client = self._get_client()
-
         async def one(path):
-            summary = await client.get_content_summary(path)
+            summary = await self._get_client().get_content_summary(path)
             return summary.directory_count - 1 + summary.file_count
         return self._batch(paths, 'GETCONTENTSUMMARY', one, results=True)
 
     def mkdirs(self, paths, mode):
-        client = self._get_client()
-
         async def one(path):
-            await client.mkdirs(path, mode, True)
+            await self._get_client().mkdirs(path, mode, True)
         return self._batch(paths, 'MKDIRS', one, write=True)
 
     def set_owner(self, entries):
-        client = self._get_client()
         wanted = dict((path, (owner, group)) for path, owner, group in entries)
 
         async def one(path):
             owner, group = wanted[path]
-            await client.set_owner(path, owner, group)
+            await self._get_client().set_owner(path, owner, group)
         return self._batch(list(wanted), 'SETOWNER', one, write=True)
 
     def set_permission(self, paths, mode):
-        client = self._get_client()
-
         async def one(path):
-            await client.set_permission(path, mode)
+            await self._get_client().set_permission(path, mode)
         return self._batch(paths, 'SETPERMISSION', one, write=True)
 
     def delete(self, paths, recursive):
-        client = self._get_client()
-
         async def one(path):
-            if not await client.delete(path, recursive):
-                raise HdfsError('delete answered false (nothing was removed)', op='DELETE', path=path)
+            client = self._get_client()
+            if await client.delete(path, recursive):
+                return
+            # False: nothing was there to remove, which is what a call sent again after a client
+            # rebuild finds when the first one went through.
+            try:
+                await client.get_file_info(path)
+            except FileNotFoundError:
+                return
+            raise HdfsError('delete answered false (nothing was removed)', op='DELETE', path=path)
         return self._batch(paths, 'DELETE', one, write=True)
 
     def _batch(self, paths, op, work, write=False, results=False):
         """Run work(path) for every path, `workers` calls in flight; {path: HdfsError} (or results).
 
-        A FatalHdfsError stops the batch: calls not yet sent are dropped and it is raised.
+        A FatalHdfsError stops the batch: calls not yet sent are dropped and it is raised. The calls
+        a panic of hdfs-native dropped are sent again with a new client.
         """
         outcome = {}
+        panicked = []
 
-        async def run_all():
+        async def run_all(todo):
             limit = asyncio.Semaphore(self.workers)
             fatal = []
 
@@ -356,16 +388,24 @@ class RpcHdfsBackend(HdfsBackend):
                         value = await self._call(op, path, lambda: work(path), write=write)
                     except FatalHdfsError as error:
                         fatal.append(error)
+                    except ClientPanic as panic:
+                        panicked.append((path, panic))
                     except HdfsError as error:
                         outcome[path] = error
                     else:
                         if results:
                             outcome[path] = value
-            await asyncio.gather(*(guarded(path) for path in paths))
+            await asyncio.gather(*(guarded(path) for path in todo))
             if fatal:
                 raise fatal[0]
-        if paths:
-            self._run(run_all())
+        todo = list(paths)
+        while todo:
+            self._run(run_all(todo))
+            if not panicked:
+                break
+            todo = [path for path, dummy in panicked]
+            self._rebuild_client(op, todo, panicked[-1][1])
+            del panicked[:]
         return outcome
 
     def close(self):

@@ -459,6 +459,10 @@ def main():
                               before_header='%s (HDFS)' % base, after_header='%s (HDFS)' % base)
     for warning in plan.warnings:
         module.warn(warning)
+    if getattr(backend, 'client_rebuilds', 0):
+        module.warn('The HDFS client (hdfs-native) failed %d time(s) during the run (a known fault of it during a '
+                    'NameNode failover) and was rebuilt; the calls it dropped were sent again'
+                    % backend.client_rebuilds)
     if outcome.failures:
         module.fail_json(msg='%d of %d home directories under %s could not be made right: %s'
                          % (len(outcome.failures), len(users), base, summarize_failures(outcome.failures)),

@@ -24,6 +24,8 @@ import pathlib
 import shutil
 import socket
 import tempfile
+import threading
+import time
 
 import pytest
 import requests
@@ -288,7 +290,8 @@ def test_yarn_refresh_with_no_active_resourcemanager_fails_within_the_bound(mast
 
 
 def homedir_run(rig, users, **args):
-    task = {'name': 'homes', 'datalake.notebooks.hdfs_homedir': dict({'users': users, 'base': '/ha-homes'}, **args)}
+    args.setdefault('base', '/ha-homes')
+    task = {'name': 'homes', 'datalake.notebooks.hdfs_homedir': dict({'users': users}, **args)}
     run = run_playbook(local_play([task]))
     assert run.rc == 0, run.stdout[-5000:] + run.stderr[-2000:] + rig.log_tail(20)
     return run.task('homes')
@@ -375,3 +378,50 @@ def test_hdfs_refresh_fails_naming_a_namenode_it_cannot_reach_after_refreshing_t
     assert 'failed for localhost/%s' % closed in failed['stdout'], failed
     # The NameNode it reached took the new settings all the same.
     assert doas(rig, 'nn1', 'shirley') == (200, None)
+
+
+def mkdirs_audited(rig, namenode, base):
+    return sum(1 for record in rig.audit_log(namenode)
+               if record['cmd'] == 'mkdirs' and record['src'].startswith(base + '/'))
+
+
+# hdfs-native's fault during a failover comes about one run in two: RPC_FAILOVER_ATTEMPTS=6 repeats the
+# run to see the client rebuilt (the test prints whether it was).
+@pytest.mark.parametrize('attempt', range(int(os.environ.get('RPC_FAILOVER_ATTEMPTS', '1'))))
+def test_rpc_finds_the_nameservice_and_survives_a_failover_mid_run(hadoop_ha, attempt):
+    rig = hadoop_ha
+    rig.make_active(namenode='nn1')
+    base = '/rpc-failover-%d' % attempt
+    count = 30000
+    users = ['f%05d' % number for number in range(count)]
+    failed_over = {}
+
+    def fail_over_once_writing():
+        deadline = time.monotonic() + 120
+        while mkdirs_audited(rig, 'nn1', base) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        failed_over['at'] = mkdirs_audited(rig, 'nn1', base)
+        failed_over['proc'] = rig.hdfs('haadmin', '-failover', 'nn1', 'nn2')
+
+    trigger = threading.Thread(target=fail_over_once_writing)
+    trigger.start()
+    # No namenode_url: the nameservice comes from fs.defaultFS and hdfs-site.xml of the node.
+    result = homedir_run(rig, users, base=base, backend='rpc', hadoop_conf_dir=rig.conf_dir)
+    trigger.join()
+    assert failed_over['proc'].returncode == 0, failed_over['proc'].stderr
+    assert result['namenode'] == 'hdfs://datalake', result
+    assert result['created'] == count and result['failures'] == [], result
+    rebuilt = [warning for warning in result.get('warnings', []) if 'hdfs-native' in warning]
+    # Both NameNodes took some of the writes: the failover happened while the module was writing.
+    before, after = mkdirs_audited(rig, 'nn1', base), mkdirs_audited(rig, 'nn2', base)
+    assert 0 < before < count and after > 0, (failed_over['at'], before, after)
+    # What the new active NameNode lists, independently of the module: every home, right.
+    status, body = rig.webhdfs('GET', base, 'LISTSTATUS', namenode='nn2')
+    assert status == 200, body
+    found = dict((entry['pathSuffix'], (entry['owner'], entry['permission']))
+                 for entry in body['FileStatuses']['FileStatus'])
+    assert found == dict((user, (user, '750')) for user in users)
+    print('hdfs-native client rebuilds in this run: %s' % (rebuilt or 'none'))
+
+    again = homedir_run(rig, users, base=base, backend='rpc', hadoop_conf_dir=rig.conf_dir)
+    assert again['changed'] is False and again['unchanged'] == count, again

@@ -2,6 +2,8 @@
 
 import pytest
 
+from ansible_collections.datalake.notebooks.plugins.module_utils import _hdfs_rpc
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import FatalHdfsError
 from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_rpc import (
     GIVEN_NAMESERVICE,
     client_target,
@@ -125,3 +127,69 @@ def test_fs_default_fs_that_is_not_hdfs_is_refused(core_site, shown):
         client_target(core_site=core_site, conf_dir='/etc/hadoop/conf')
     assert str(info.value) == ('fs.defaultFS in /etc/hadoop/conf/core-site.xml is %s, not an hdfs:// file system; '
                                'give namenode_url as hdfs://HOST:PORT' % shown)
+
+
+class PanicException(BaseException):
+    """What pyo3 raises for a Rust panic: a BaseException, not an Exception."""
+
+
+class FlakyClient:
+    """An AsyncClient stand-in whose first client panics on the `panic_on`-th call."""
+
+    made = []
+
+    def __init__(self, url, config, conf_dir, panic_on=3):
+        self.panic_on = panic_on if not FlakyClient.made else None
+        self.calls = []
+        FlakyClient.made.append(self)
+
+    async def mkdirs(self, path, mode, parents):
+        self.calls.append(path)
+        if self.panic_on is not None and len(self.calls) >= self.panic_on:
+            raise PanicException('there is no reactor running, must be called from the context of a Tokio 1.x runtime')
+
+
+@pytest.fixture
+def flaky(monkeypatch):
+    FlakyClient.made = []
+    monkeypatch.setattr(_hdfs_rpc, 'hdfs_native', type('hdfs_native', (), {'AsyncClient': FlakyClient}))
+    backend = _hdfs_rpc.RpcHdfsBackend('hdfs://nn:8020', environ={}, workers=2)
+    yield backend
+    backend.close()
+
+
+def test_calls_a_panic_dropped_are_sent_again_with_a_new_client(flaky):
+    paths = ['/user/u%d' % number for number in range(10)]
+    assert flaky.mkdirs(paths, 0o750) == {}
+    first, second = FlakyClient.made
+    # The first client answered two calls, then panicked on every other one it was given.
+    answered = first.calls[:2]
+    assert sorted(answered + second.calls) == sorted(paths) and not set(answered) & set(second.calls)
+    assert flaky.client_rebuilds == 1
+
+
+def test_a_client_that_keeps_panicking_stops_the_run_with_a_clear_error(flaky, monkeypatch):
+    monkeypatch.setattr(FlakyClient, 'made', [])
+    original = FlakyClient.__init__
+
+    def always(self, *args):
+        original(self, *args)
+        self.panic_on = 1
+    monkeypatch.setattr(FlakyClient, '__init__', always)
+    with pytest.raises(FatalHdfsError) as raised:
+        flaky.mkdirs(['/user/a', '/user/b'], 0o750)
+    assert raised.value.message.startswith('The HDFS client (hdfs-native) failed %d times during this run, the last '
+                                           'time in MKDIRS /user/' % (_hdfs_rpc.MAX_CLIENT_REBUILDS + 1))
+    assert 'no reactor running' in raised.value.message
+
+
+class Stop(BaseException):
+    pass
+
+
+def test_other_base_exceptions_are_not_taken_for_a_panic(flaky, monkeypatch):
+    async def interrupted(self, path, mode, parents):
+        raise Stop()
+    monkeypatch.setattr(FlakyClient, 'mkdirs', interrupted)
+    with pytest.raises(Stop):
+        flaky.mkdirs(['/user/a'], 0o750)
