@@ -121,7 +121,7 @@ def test_each_cluster_gets_its_own_hub_users_files_and_homes(fleet):
     assert set(USERS['a']) <= homes(rig_a) and not homes(rig_a) & set(USERS['b'])
     assert homes(rig_b) == set(USERS['b'])
     # HDFS work once per cluster too.
-    assert run.task('Each notebook user has an HDFS home directory only they can write', host='a2').get('skipped')
+    assert run.task("HDFS homes are made with the node's Python", host='a2').get('skipped')
 
     again = site(fleet)
     assert again.rc == 0, again.stdout[-8000:]

@@ -117,3 +117,38 @@ def test_role_makes_impersonation_work_without_restart(rig_conf, tmp_path):
     assert again.changed == 0, 'the second run changed something'
     with pytest.raises(KeyError):
         again.task('Refresh HDFS proxy-user settings')
+
+
+def test_role_with_the_rpc_backend_installs_hdfs_native_in_its_own_virtualenv(rig_conf, tmp_path):
+    hadoop = rig_conf
+    shutil.copy(LIVY_TEMPLATE, tmp_path / 'livy.conf')
+    venv = tmp_path / 'hdfs-rpc'
+    base = '/rpc-role-homes'
+    variables = dict(role_vars(hadoop, tmp_path), livy_impersonation_hdfs_backend='rpc',
+                     livy_impersonation_hdfs_namenode_url=[], livy_impersonation_hdfs_rpc_venv=str(venv),
+                     livy_impersonation_hdfs_home_base=base)
+
+    # Check mode first: nothing installed, nothing made, and it says why the homes are not listed.
+    check = run_playbook(role_play(), extra_vars=variables, env=ENV, check=True)
+    assert check.rc == 0, check.stdout[-5000:] + check.stderr
+    assert not venv.exists()
+    assert 'hdfs-native is not installed in %s yet' % venv in check.stdout
+    assert hadoop.webhdfs('GET', base, 'GETFILESTATUS')[0] == 404
+
+    run = run_playbook(role_play(), extra_vars=variables, env=ENV)
+    assert run.rc == 0, run.stdout[-5000:] + run.stderr + hadoop.log_tail()
+    homes = run.task('Each notebook user has an HDFS home directory only they can write')
+    assert homes['backend'] == 'rpc' and homes['created_users'] == USERS, homes
+    # The module ran in the virtualenv, which has the pinned library; the system Python does not.
+    version = subprocess.run([str(venv / 'bin' / 'python'), '-c', 'import importlib.metadata as m; '
+                              'print(m.version("hdfs-native"))'], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == '0.14.7'
+    assert subprocess.run(['/usr/bin/python3', '-c', 'import hdfs_native'], capture_output=True,
+                          check=False).returncode != 0
+    for user in USERS:
+        status, body = hadoop.webhdfs('GET', '%s/%s' % (base, user), 'GETFILESTATUS')
+        assert status == 200 and (body['FileStatus']['owner'], body['FileStatus']['permission']) == (user, '750')
+
+    again = run_playbook(role_play(), extra_vars=variables, env=ENV)
+    assert again.rc == 0, again.stdout[-5000:] + again.stderr
+    assert again.changed == 0, 'the second run changed something'
