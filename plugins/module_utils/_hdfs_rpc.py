@@ -106,6 +106,10 @@ class ClientPanic(Exception):
     """hdfs-native panicked during a call: its client is rebuilt and the call sent again."""
 
 
+class ClientSilent(ClientPanic):
+    """A call got no answer within twice the timeout: the client is rebuilt and the call sent again, once."""
+
+
 def is_standby(exception, message):
     if exception in STANDBY_EXCEPTIONS:
         return True
@@ -226,6 +230,7 @@ class RpcHdfsBackend(HdfsBackend):
         self._client = None
         self._lister = None
         self.client_rebuilds = 0
+        self._resent_after_silence = False
 
     @property
     def identity(self):
@@ -262,6 +267,8 @@ class RpcHdfsBackend(HdfsBackend):
             raise FatalHdfsError('The HDFS client (hdfs-native) failed %d times during this run, the last time '
                                  'in %s %s: %s' % (self.client_rebuilds + 1, op, paths[0], panic), op=op, path=paths[0])
         self.client_rebuilds += 1
+        if isinstance(panic, ClientSilent):
+            self._resent_after_silence = True
         self._client = None
         self._lister = None
 
@@ -289,8 +296,13 @@ class RpcHdfsBackend(HdfsBackend):
                 # got no answer for minutes, past hdfs-native's socket timeout.
                 return await asyncio.wait_for(call(), self.timeout * 2)
             except asyncio.TimeoutError:
-                raise FatalHdfsError('No answer to %s %s from %s within %g seconds (twice the timeout); the run '
-                                     'stopped there' % (op, path, self.shown, self.timeout * 2), op=op, path=path)
+                if not self._resent_after_silence:
+                    # hdfs-native once left calls unanswered for minutes under load: a new
+                    # client and the calls sent again, once a run.
+                    raise ClientSilent('no answer within %g seconds' % (self.timeout * 2))
+                raise FatalHdfsError('No answer to %s %s from %s within %g seconds (twice the timeout), twice in '
+                                     'this run; the run stopped there' % (op, path, self.shown, self.timeout * 2),
+                                     op=op, path=path)
             except Exception as exc:  # hdfs-native raises OSError, RuntimeError and its own types
                 error = self._error(exc, op, path)
             except BaseException as exc:

@@ -112,8 +112,10 @@ options:
         parallel C(MKDIRS) requests cost much less time than the same requests one after another.
       - With O(backend=cli), how many C(hdfs dfs -chown) commands run at once, never more than the
         node has CPUs, since each is a JVM.
+      - Default 16; 64 with O(backend=rpc), whose calls share one connection and cost the node almost
+        nothing while they wait (at 10,000 new homes 64 calls in flight take two thirds of the time
+        16 take, see docs/benchmarks.md).
     type: int
-    default: 16
   safemode_timeout:
     description:
       - Seconds to wait, in all, for a NameNode in safe mode to leave it before the task fails.
@@ -314,6 +316,11 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
 )
 from ansible_collections.datalake.notebooks.plugins.module_utils import _hdfs_rpc, _webhdfs
 
+DEFAULT_WORKERS = 16
+# RPC calls in flight share one connection: more of them let the NameNode sync its edit log once
+# for more writes (bench/findings.md).
+RPC_WORKERS = 64
+
 
 def argument_spec():
     return dict(
@@ -325,7 +332,7 @@ def argument_spec():
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         force=dict(type='bool', default=False),
         backend=dict(type='str', choices=['webhdfs', 'cli', 'rpc'], default='webhdfs'),
-        workers=dict(type='int', default=16),
+        workers=dict(type='int'),
         safemode_timeout=dict(type='int', default=60),
         hdfs_bin=dict(type='str', default='hdfs'),
         namenode_url=dict(type='list', elements='str'),
@@ -359,6 +366,8 @@ def check_inputs(module):
         mode = parse_mode(params['mode'])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    if params['workers'] is None:
+        params['workers'] = RPC_WORKERS if params['backend'] == 'rpc' else DEFAULT_WORKERS
     if params['workers'] < 1:
         module.fail_json(msg='workers must be at least 1, got %d' % params['workers'])
     return users, base, mode
@@ -460,8 +469,8 @@ def main():
     for warning in plan.warnings:
         module.warn(warning)
     if getattr(backend, 'client_rebuilds', 0):
-        module.warn('The HDFS client (hdfs-native) failed %d time(s) during the run (a known fault of it during a '
-                    'NameNode failover) and was rebuilt; the calls it dropped were sent again'
+        module.warn('The HDFS client (hdfs-native) failed %d time(s) during the run (it panicked during a NameNode '
+                    'failover, or left calls unanswered) and was rebuilt; the calls it dropped were sent again'
                     % backend.client_rebuilds)
     if outcome.failures:
         module.fail_json(msg='%d of %d home directories under %s could not be made right: %s'

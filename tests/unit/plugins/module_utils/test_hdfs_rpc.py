@@ -1,5 +1,7 @@
 """The RPC backend's pure helpers: hdfs-native's errors, NameNode addresses, the client's target."""
 
+import asyncio
+
 import pytest
 
 from ansible_collections.datalake.notebooks.plugins.module_utils import _hdfs_rpc
@@ -193,3 +195,28 @@ def test_other_base_exceptions_are_not_taken_for_a_panic(flaky, monkeypatch):
     monkeypatch.setattr(FlakyClient, 'mkdirs', interrupted)
     with pytest.raises(Stop):
         flaky.mkdirs(['/user/a'], 0o750)
+
+
+def silent_first_client(monkeypatch, clients_silent=1):
+    """Clients whose mkdirs never answers, for the first `clients_silent` clients made."""
+    async def mkdirs(self, path, mode, parents):
+        self.calls.append(path)
+        if len(FlakyClient.made) <= clients_silent and self is FlakyClient.made[-1]:
+            await asyncio.sleep(3600)
+    monkeypatch.setattr(FlakyClient, 'mkdirs', mkdirs)
+
+
+def test_calls_left_unanswered_are_sent_again_once_with_a_new_client(flaky, monkeypatch):
+    silent_first_client(monkeypatch)
+    flaky.timeout = 0.05
+    assert flaky.mkdirs(['/user/a', '/user/b'], 0o750) == {}
+    assert len(FlakyClient.made) == 2 and sorted(FlakyClient.made[1].calls) == ['/user/a', '/user/b']
+
+
+def test_a_second_silence_stops_the_run(flaky, monkeypatch):
+    silent_first_client(monkeypatch, clients_silent=2)
+    flaky.timeout = 0.05
+    with pytest.raises(FatalHdfsError) as raised:
+        flaky.mkdirs(['/user/a'], 0o750)
+    assert raised.value.message == ('No answer to MKDIRS /user/a from hdfs://nn:8020 within 0.1 seconds (twice the '
+                                    'timeout), twice in this run; the run stopped there')
