@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 import re
-import xml.etree.ElementTree as ET
+
+from ansible_collections.datalake.notebooks.plugins.module_utils import _hadoop_xml
 
 DEFAULT_CONF_DIRS = ('/etc/hadoop/conf', '/etc/hadoop')
 DEFAULT_HTTP_PORT = 9870
@@ -32,22 +33,6 @@ class HadoopSiteError(ValueError):
     """The configuration does not say where the NameNode is; the message says what is missing."""
 
 
-def parse_site_xml(text):
-    """{name: value} from the text of a Hadoop *-site.xml; a later <property> wins, as in Hadoop."""
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise HadoopSiteError('not well-formed XML: %s' % exc)
-    properties = {}
-    for prop in root.iter('property'):
-        name = prop.findtext('name')
-        if name is None:
-            continue
-        value = prop.findtext('value')
-        properties[name.strip()] = (value or '').strip()
-    return properties
-
-
 # Keys Hadoop still accepts under an old name (HdfsConfiguration's deprecations), by new name.
 _DEPRECATED_NAMES = {'dfs.permissions.supergroup': 'dfs.permissions.superusergroup'}
 SUPERUSERGROUP_KEY = 'dfs.permissions.superusergroup'
@@ -57,40 +42,35 @@ DEFAULT_SUPERUSERGROUP = 'supergroup'
 def load_site_properties(texts):
     """{name: raw value} as Hadoop 3.3.6's Configuration loads these *-site.xml texts, in order.
 
-    Configuration.Parser and loadProperty: a <property> is read wherever it is, its name from
-    <name> (trimmed) or the name attribute, its value from <value> (not trimmed) or the value
-    attribute; an empty <value> leaves the property as it was; a later value replaces an earlier
-    one unless the property was final (<final>true</final> or final="true", exactly "true"),
-    which it stays across the later texts too. Deprecated names set the new one. XInclude is not
-    followed.
+    Each text (bytes or str) is read by `_hadoop_xml`, the parser `hadoop_config` edits with, so both
+    follow Hadoop's rules (Configuration.Parser and loadProperty): a later value replaces an earlier
+    one unless the property was final, which it stays across the later texts too; an empty <value>
+    leaves the property as it was; values are not trimmed. Deprecated names set the new one.
+    XInclude is not followed. Raises HadoopSiteError.
     """
     properties = {}
     finals = set()
     for text in texts:
+        if isinstance(text, bytes):
+            text = text.decode('utf-8', 'surrogateescape')
         try:
-            root = ET.fromstring(text)
-        except ET.ParseError as exc:
+            document = _hadoop_xml.parse(text)
+        except _hadoop_xml.SiteXmlError as exc:
             raise HadoopSiteError('not well-formed XML: %s' % exc)
-        for prop in root.iter('property'):
-            name = prop.get('name')
-            value = prop.get('value')
-            final = prop.get('final') == 'true'
-            for child in prop:
-                token = ''.join(child.itertext())
-                if child.tag == 'name' and token:
-                    name = token.strip()
-                elif child.tag == 'value' and token:
-                    value = token
-                elif child.tag == 'final':
-                    final = token == 'true'
-            if name is None:
+        for prop in document.properties:
+            if prop.name is None:
                 continue
-            name = _DEPRECATED_NAMES.get(name, name)
-            if value is not None and name not in finals:
-                properties[name] = value
-            if final:
+            name = _DEPRECATED_NAMES.get(prop.name, prop.name)
+            if prop.value is not None and name not in finals:
+                properties[name] = prop.value
+            if prop.final:
                 finals.add(name)
     return properties
+
+
+def parse_site_xml(text):
+    """{name: trimmed value} of one *-site.xml text, as Hadoop's getTrimmed reads the keys used here."""
+    return dict((name, value.strip()) for name, value in load_site_properties([text]).items())
 
 
 def _read_text(path):

@@ -33,8 +33,22 @@ HA = {
 
 
 def test_parse_site_xml_later_property_wins_and_values_are_stripped():
-    text = xml([('a', ' 1 '), ('b', ''), ('a', '3')])
-    assert parse_site_xml(text) == {'a': '3', 'b': ''}
+    text = xml([('a', ' 1 '), ('c', ' 2 '), ('a', '3')])
+    assert parse_site_xml(text) == {'a': '3', 'c': '2'}
+
+
+@pytest.mark.parametrize('body, expected', [
+    # An empty <value> leaves the property as it was: unset, or its earlier value.
+    ('<property><name>b</name><value></value></property>', {}),
+    ('<property><name>b</name><value>x</value></property><property><name>b</name><value/></property>', {'b': 'x'}),
+    # A final value stays, whatever comes later.
+    ('<property><name>b</name><value>x</value><final>true</final></property>'
+     '<property><name>b</name><value>y</value></property>', {'b': 'x'}),
+    # Attributes, as Hadoop reads them too.
+    ('<property name="b" value="z"/>', {'b': 'z'}),
+])
+def test_parse_site_xml_follows_hadoops_rules_as_hadoop_config_does(body, expected):
+    assert parse_site_xml('<configuration>%s</configuration>' % body) == expected
 
 
 def test_parse_site_xml_refuses_broken_xml():
