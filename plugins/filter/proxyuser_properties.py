@@ -18,8 +18,9 @@ name: proxyuser_properties
 short_description: Hadoop proxy-user properties that let Livy impersonate notebook users
 version_added: 0.1.0
 description:
-  - Returns a dictionary with two keys, C(present) (the C(hadoop.proxyuser.<livy_user>.*) properties to set)
-    and C(absent) (the proxy-user keys to remove because their scope is not used).
+  - Returns a dictionary with three keys, C(present) (the C(hadoop.proxyuser.<livy_user>.*) properties to set),
+    C(absent) (the proxy-user keys to remove because their scope is not used), and C(properties), both in one
+    mapping for one C(hadoop_config) call (the keys to remove have the value V(null)).
   - Refuses names that are not valid user names and the accounts Livy must never impersonate
     (V(root), V(hdfs), V(yarn), V(mapred), the HDFS superuser and the Livy user itself).
   - User and group names are data, never list syntax or wildcards. A name Hadoop would read
@@ -69,12 +70,15 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ 'livy' | datalake.notebooks.proxyuser_properties(hosts=['master-1'], users=['shirley', 'diego']) }}"
   # {"present": {"hadoop.proxyuser.livy.hosts": "master-1", "hadoop.proxyuser.livy.users": "shirley,diego"},
-  #  "absent": ["hadoop.proxyuser.livy.groups"]}
+  #  "absent": ["hadoop.proxyuser.livy.groups"],
+  #  "properties": {"hadoop.proxyuser.livy.hosts": "master-1", "hadoop.proxyuser.livy.users": "shirley,diego",
+  #                 "hadoop.proxyuser.livy.groups": null}}
 """
 
 RETURN = r"""
 _value:
-  description: C(present) (property name to value) and C(absent) (property names).
+  description: C(present) (property name to value), C(absent) (property names) and C(properties) (both, the
+    names to remove with a null value).
   type: dict
 """
 
@@ -90,7 +94,9 @@ def proxyuser_properties(livy_user, hosts, users=None, groups=None, hdfs_superus
     for warning in warnings:
         # Display de-duplicates identical warnings, so lazy templating does not repeat them.
         display.warning(warning)
-    return {'present': present, 'absent': absent}
+    properties = dict(present)
+    properties.update((name, None) for name in absent)
+    return {'present': present, 'absent': absent, 'properties': properties}
 
 
 class FilterModule:

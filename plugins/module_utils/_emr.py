@@ -9,17 +9,18 @@ Plain Python: no Ansible import, unit-tested alone.
 
 from __future__ import annotations
 
+from ansible_collections.datalake.notebooks.plugins.module_utils._values import config_text
+
 # EMR writes each classification to one file; these are the ones the role edits.
 CLASSIFICATION_ORDER = ('livy-conf', 'core-site', 'hdfs-site', 'yarn-site')
 
 
 def emr_value(value):
     """EMR Properties are strings; booleans are written the way Hadoop and Livy parse them."""
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    raise ValueError('EMR property values must be strings, numbers or booleans, got %r.' % (value,))
+    try:
+        return config_text(value)
+    except TypeError:
+        raise ValueError('EMR property values must be strings, numbers or booleans, got %r.' % (value,))
 
 
 def emr_configurations(classifications):

@@ -27,6 +27,7 @@ import re
 import xml.parsers.expat
 
 from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
+from ansible_collections.datalake.notebooks.plugins.module_utils._values import config_text
 
 _SENSITIVE_KEYS_PROPERTY = _sensitive.SENSITIVE_KEYS_PROPERTY
 
@@ -305,15 +306,6 @@ def new_document():
 # The desired state
 
 
-def to_text(value):
-    """The string Hadoop should see for a YAML value: booleans as Hadoop writes them."""
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    raise TypeError('must be a string, number or boolean, not %s' % type(value).__name__)
-
-
 class Desired:
     """What one name should look like; final/description None means "leave as it is"."""
 
@@ -330,7 +322,7 @@ def _check_text(what, text):
 
 
 def normalize(properties, state):
-    """[(name, Desired)] from the module's `properties` option; raises ValueError."""
+    """[(name, Desired or None to remove)] from the module's `properties` option; raises ValueError."""
     if state == 'absent' and isinstance(properties, (list, tuple)):
         items = [(name, None) for name in properties]
     elif isinstance(properties, dict):
@@ -360,14 +352,16 @@ def normalize(properties, state):
             if final is not None and not isinstance(final, bool):
                 raise ValueError('property %s: final must be true or false' % name)
             desired = Desired(spec['value'], final, spec.get('description'))
+        elif spec is None:
+            # null removes the property, so one call can both set and remove.
+            result.append((name, None))
+            continue
         else:
-            if spec is None:
-                raise ValueError('property %s has no value; use state=absent to remove it' % name)
             desired = Desired(spec)
         try:
-            desired.value = to_text(desired.value)
+            desired.value = config_text(desired.value)
             if desired.description is not None:
-                desired.description = to_text(desired.description)
+                desired.description = config_text(desired.description)
         except TypeError as exc:
             raise ValueError('property %s: value %s' % (name, exc))
         _check_text('the value of %s' % name, desired.value)
@@ -610,7 +604,7 @@ def update(text, desired, state='present', force=False, path='the file'):
             warnings.append(
                 '%s is defined %d times in %s (lines %s); Hadoop uses the last definition, or the'
                 ' first one marked final.' % (name, len(occurrences), path, _lines(occurrences)))
-        if state == 'absent':
+        if want is None:
             if not occurrences:
                 continue
             finals = [prop for prop in occurrences if prop.final]
@@ -671,7 +665,7 @@ def _check(new_text, desired, state):
     for name, want in desired:
         value, final, used = doc.effective(name)
         values[name] = value
-        if state == 'absent':
+        if want is None:
             ok = not doc.occurrences(name)
         else:
             target = used or (_loaded(doc.occurrences(name)) or [None])[-1]

@@ -23,6 +23,8 @@ from __future__ import annotations
 import bisect
 import re
 
+from ansible_collections.datalake.notebooks.plugins.module_utils._values import config_text
+
 # The only characters Properties.load treats as whitespace.
 _BLANKS = ' \t\f'
 _LINE_BREAK = re.compile(r'\r\n|\r|\n')
@@ -574,17 +576,9 @@ def display_text(text, is_sensitive, placeholder):
     return ''.join(parts)
 
 
-def property_value(value):
-    """A YAML scalar as the string Livy expects: booleans as lowercase true/false."""
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    raise TypeError('expected a string, number or boolean, got %s' % type(value).__name__)
-
-
 def normalize(properties, state):
-    """(present, absent): present maps key -> string value, absent lists keys; ValueError if unusable."""
+    """(present, absent): present maps key -> string value, absent lists keys (a null value removes its
+    key); ValueError if unusable."""
     if state == 'absent':
         if isinstance(properties, dict):
             keys = list(properties)
@@ -599,11 +593,16 @@ def normalize(properties, state):
     if not isinstance(properties, dict):
         raise ValueError('with state=present, properties must be a dictionary of keys to values')
     present = {}
+    absent = []
     for key, value in properties.items():
+        if not isinstance(key, str):
+            raise ValueError('key %r is not a string' % (key,))
         if value is None:
-            raise ValueError('key %s has no value; use state=absent to remove it' % key)
+            # null removes the key, so one call can both set and remove.
+            absent.append(key)
+            continue
         try:
-            present[key] = property_value(value)
+            present[key] = config_text(value)
         except TypeError as exc:
             raise ValueError('value of %s: %s' % (key, exc)) from None
         for what, text in (('key %r' % key, key), ('the value of %s' % key, present[key])):
@@ -611,4 +610,4 @@ def normalize(properties, state):
             if match:
                 raise ValueError('%s holds U+%04X, half of a UTF-16 surrogate pair, which is no character'
                                  % (what, ord(match.group())))
-    return present, []
+    return present, absent

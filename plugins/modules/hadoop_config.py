@@ -57,6 +57,8 @@ options:
         expects) or a dictionary with the keys C(value) (required), C(final) and C(description).
       - C(final) set to V(true) or V(false) marks or unmarks the property as final. C(description)
         sets its description. When they are left out, an existing property keeps what it has.
+      - A name whose value is V(null) is removed (every definition of it), so one task can both set
+        and remove properties.
       - With O(state=absent), the names to remove, as a list or as the keys of a dictionary
         (values are ignored).
       - An empty value is written as C(<value></value>), which Hadoop treats as not set. Wanting

@@ -50,7 +50,8 @@ options:
   properties:
     description:
       - With O(state=present), a dictionary of Livy keys to values. Values are strings; numbers are
-        written as they are, and booleans are written V(true) or V(false) as Livy expects.
+        written as they are, and booleans are written V(true) or V(false) as Livy expects. A key
+        whose value is V(null) is removed, so one task can both set and remove keys.
       - With O(state=absent), the keys to remove, as a list or as the keys of a dictionary (values are
         ignored). Every line that sets one of them is removed; commented-out template lines stay.
       - Every key must start with V(livy.). Livy ignores any other key in C(livy.conf) without a word,

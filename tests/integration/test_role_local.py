@@ -301,3 +301,20 @@ def test_one_more_user_shows_as_one_line_in_the_core_site_diff(conf_dir):
                if line[:1] in '+-' and line[:3] not in ('+++', '---')]
     assert changed == ['+nb030a,'], changed
     assert ','.join(sorted(users + ['nb030a'])) in (conf_dir / 'core-site.xml').read_text()
+
+
+def test_an_unused_proxyuser_scope_is_removed_in_the_same_single_write(conf_dir):
+    core_site = conf_dir / 'core-site.xml'
+    core_site.write_text(core_site.read_text().replace(
+        '</configuration>',
+        '<property><name>hadoop.proxyuser.livy.groups</name><value>*</value></property>\n</configuration>'))
+    variables = role_vars(conf_dir, livy_impersonation_backup=True)
+    run = run_playbook(role_play(), diff=True, extra_vars=variables)
+    assert run.rc == 0, run.stdout + run.stderr
+    written = run.task('Livy may impersonate the notebook users (core-site.xml)')
+    assert written['changed'] is True
+    assert written['properties']['hadoop.proxyuser.livy.groups'] is None
+    text = core_site.read_text()
+    assert 'hadoop.proxyuser.livy.groups' not in text and '<value>diego,shirley</value>' in text
+    # One write: one backup of core-site.xml.
+    assert len(list(conf_dir.glob('core-site.xml.*~'))) == 1, sorted(p.name for p in conf_dir.iterdir())

@@ -313,7 +313,6 @@ def test_latin1_file_keeps_its_encoding():
 @pytest.mark.parametrize('properties, state, message', [
     ({' a': 1}, 'present', "property name ' a' has leading or trailing whitespace"),
     ({'': 1}, 'present', "property name '' is not a non-empty string"),
-    ({'a': None}, 'present', 'property a has no value; use state=absent to remove it'),
     ({'a': [1]}, 'present', 'property a: value must be a string, number or boolean, not list'),
     ({'a': {'value': 1, 'tag': 'x'}}, 'present', 'property a: unknown key(s) tag'),
     ({'a': {'final': True}}, 'present', 'property a: value is required'),
@@ -493,3 +492,15 @@ def test_display_text_shows_a_long_list_one_item_a_line_and_leaves_short_values(
     assert '<value>a,b</value>' in shown
     # The file itself is untouched by the display: only the diff view is split.
     assert hx.parse(text).effective('hadoop.proxyuser.livy.users')[0] == users
+
+
+def test_a_null_value_removes_the_property_in_the_same_edit_that_sets_others():
+    before = ('<?xml version="1.0"?>\n<configuration>\n'
+              '  <property><name>a</name><value>1</value></property>\n'
+              '  <property><name>b</name><value>2</value></property>\n</configuration>\n')
+    desired = hx.normalize({'a': None, 'b': 3, 'c': 'x'}, 'present')
+    assert [(name, want is None) for name, want in desired] == [('a', True), ('b', False), ('c', False)]
+    outcome = hx.update(before, desired)
+    assert outcome.values == {'a': None, 'b': '3', 'c': 'x'}
+    assert '<name>a</name>' not in outcome.text and '<value>3</value>' in outcome.text
+    assert '<name>c</name>' in outcome.text

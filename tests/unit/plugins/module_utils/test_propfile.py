@@ -405,19 +405,6 @@ def test_escape(value, as_value, as_key):
 
 
 @pytest.mark.parametrize('value, expected', [
-    (True, 'true'), (False, 'false'), (8998, '8998'), (0.5, '0.5'), ('True', 'True'), ('', ''),
-])
-def test_property_value(value, expected):
-    assert pf.property_value(value) == expected
-
-
-@pytest.mark.parametrize('value', [None, ['a'], {'a': 1}])
-def test_property_value_refuses(value):
-    with pytest.raises(TypeError):
-        pf.property_value(value)
-
-
-@pytest.mark.parametrize('value, expected', [
     ('  a b \t', 'a b'), ('\x00a\x1f', 'a'), ('\u00a0a', '\u00a0a'), ('', ''), ('   ', ''),
 ])
 def test_java_trim(value, expected):
@@ -429,6 +416,8 @@ def test_java_trim(value, expected):
      ({'livy.a': 'true', 'livy.b': '8998', 'livy.c': 'x'}, [])),
     ({'livy.a': 'ignored', 'livy.b': None}, 'absent', ({}, ['livy.a', 'livy.b'])),
     (['livy.a', 'livy.a', 'livy.b'], 'absent', ({}, ['livy.a', 'livy.b'])),
+    # null removes, in the same call that sets others.
+    ({'livy.a': None, 'livy.b': 1}, 'present', ({'livy.b': '1'}, ['livy.a'])),
 ])
 def test_normalize(properties, state, expected):
     assert pf.normalize(properties, state) == expected
@@ -436,7 +425,6 @@ def test_normalize(properties, state, expected):
 
 @pytest.mark.parametrize('properties, state, message', [
     (['livy.a'], 'present', 'must be a dictionary'),
-    ({'livy.a': None}, 'present', 'livy.a has no value'),
     ({'livy.a': [1]}, 'present', 'value of livy.a'),
     ('livy.a', 'absent', 'must be a list of keys or a dictionary'),
     ([3], 'absent', 'key 3 is not a string'),

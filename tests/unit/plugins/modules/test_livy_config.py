@@ -164,7 +164,6 @@ def test_non_livy_key_is_refused_for_absent_too(run, conf):
 
 
 @pytest.mark.parametrize('properties, state, message', [
-    ({'livy.a': None}, 'present', 'livy.a has no value'),
     ({'livy.a': ['x']}, 'present', 'value of livy.a'),
     (['livy.a'], 'present', 'must be a dictionary'),
     ('livy.a', 'absent', 'must be a list of keys or a dictionary'),
@@ -252,3 +251,11 @@ def test_unwritable_directory_fails_cleanly(run, tmp_path, monkeypatch):
     assert result['msg'] == ('Cannot create a temporary file beside %s: Permission denied. The file was not'
                              ' changed.' % path)
     assert path.read_text() == 'livy.a = 1\n'
+
+
+def test_a_null_value_removes_its_key_in_the_same_call_that_sets_others(run, conf):
+    conf.write_text('livy.a = 1\nlivy.b = 2\n')
+    result = run({'path': str(conf), 'properties': {'livy.a': None, 'livy.c': 3}})
+    assert result['changed'] is True
+    assert conf.read_text() == 'livy.b = 2\nlivy.c = 3\n'
+    assert result['properties'] == {'livy.b': '2', 'livy.c': '3'}
