@@ -231,3 +231,24 @@ def finish(module, path, before, after, changed, result, display=None):
         if attributes_diff:
             result['diff'].append(attributes_diff)
     return result
+
+
+def edit_config_file(module, path, result, edit, absent_result=None):
+    """The one path of a config module: read `path`, deal with a missing file, edit, write, exit.
+
+    `edit(before)` gets the file's text, or None for a file to create, and returns
+    (after, display): the new text, and the function that hides secrets in a text for the diff
+    (or None). It fails the module itself on a file it cannot edit, before anything is written.
+    A missing file with state=absent exits unchanged, adding `absent_result` to `result`; with
+    create=false it fails. Never returns.
+    """
+    before = read_or_fail(module, path, result)
+    if before is None:
+        if module.params['state'] == 'absent':
+            result.update(absent_result or {})
+            module.exit_json(**result)
+        if not module.params['create']:
+            module.fail_json(msg='%s does not exist; set create: true to create it.' % path, **result)
+    after, display = edit(before)
+    changed = before is None or after != before
+    module.exit_json(**finish(module, path, before, after, changed, result, display=display))

@@ -234,48 +234,36 @@ def main():
         module.fail_json(msg='Invalid properties: %s.' % exc, **result)
 
     sensitive = _sensitive.Sensitive()
-    before = _filewrite.read_or_fail(module, path, result)
-    if before is not None:
-        # A site file may widen Hadoop's list of sensitive names; it never narrows what is hidden.
-        for pattern in _hadoop_xml.sensitive_key_patterns(before):
-            sensitive.add(pattern)
-    hide_secrets(module, sensitive, desired, before or '')
-    if before is None:
-        if state == 'absent':
-            result['properties'] = dict((name, None) for name, dummy in desired)
-            module.exit_json(**result)
-        if not module.params['create']:
-            module.fail_json(msg='%s does not exist; set create: true to create it.' % path, **result)
-        source = _hadoop_xml.new_document()
-    else:
-        source = before
+    hide_secrets(module, sensitive, desired, '')
 
-    try:
-        outcome = _hadoop_xml.update(source, desired, state=state, force=module.params['force'],
-                                     path=path)
-    except _hadoop_xml.EncodingError as exc:
-        module.fail_json(msg='%s: %s. The file was not changed.' % (path, exc), line=exc.line,
-                         column=exc.column, **result)
-    except _hadoop_xml.SiteXmlError as exc:
-        module.fail_json(msg='%s is not a valid Hadoop configuration file: %s. The file was not'
-                         ' changed.' % (path, exc), line=exc.line, column=exc.column, **result)
-    except _hadoop_xml.FinalPropertyError as exc:
-        module.fail_json(msg=str(exc), final_properties=exc.names, **result)
-    except _hadoop_xml.EditError as exc:
-        module.fail_json(msg='Refusing to write %s: %s. Please report this with the file.' % (path, exc),
-                         **result)
+    def edit(before):
+        if before is not None:
+            # A site file may widen Hadoop's list of sensitive names; it never narrows what is hidden.
+            for pattern in _hadoop_xml.sensitive_key_patterns(before):
+                sensitive.add(pattern)
+            hide_secrets(module, sensitive, desired, before)
+        try:
+            outcome = _hadoop_xml.update(before if before is not None else _hadoop_xml.new_document(), desired,
+                                         state=state, force=module.params['force'], path=path)
+        except _hadoop_xml.EncodingError as exc:
+            module.fail_json(msg='%s: %s. The file was not changed.' % (path, exc), line=exc.line,
+                             column=exc.column, **result)
+        except _hadoop_xml.SiteXmlError as exc:
+            module.fail_json(msg='%s is not a valid Hadoop configuration file: %s. The file was not'
+                             ' changed.' % (path, exc), line=exc.line, column=exc.column, **result)
+        except _hadoop_xml.FinalPropertyError as exc:
+            module.fail_json(msg=str(exc), final_properties=exc.names, **result)
+        except _hadoop_xml.EditError as exc:
+            module.fail_json(msg='Refusing to write %s: %s. Please report this with the file.' % (path, exc),
+                             **result)
+        for warning in outcome.warnings:
+            module.warn(warning)
+        result['properties'] = sensitive.mask_values(outcome.values)
+        placeholders = _sensitive.Placeholders()
+        return outcome.text, lambda text: _hadoop_xml.display_text(text, sensitive, placeholders)
 
-    for warning in outcome.warnings:
-        module.warn(warning)
-    after = outcome.text
-    changed = before is None or outcome.changed
-    result['properties'] = sensitive.mask_values(outcome.values)
-    placeholders = _sensitive.Placeholders()
-
-    def display(text):
-        return _hadoop_xml.display_text(text, sensitive, placeholders)
-
-    module.exit_json(**_filewrite.finish(module, path, before, after, changed, result, display=display))
+    _filewrite.edit_config_file(module, path, result, edit,
+                                absent_result=dict(properties=dict((name, None) for name, dummy in desired)))
 
 
 if __name__ == '__main__':

@@ -229,44 +229,32 @@ def main():
             keys=ignored, **result)
     hide_secrets(module, present)
 
-    before = _filewrite.read_or_fail(module, path, result)
-    problem = before is not None and _propfile.encoding_problem(before)
-    if problem:
-        module.fail_json(msg='%s: %s. The file was not changed.' % (path, problem), **result)
-    if before is None:
-        if state == 'absent':
-            module.exit_json(properties={}, collapsed_duplicates=[], **result)
-        if not module.params['create']:
-            module.fail_json(msg='%s does not exist; set create: true to create it.' % path, **result)
+    def edit(before):
+        problem = before is not None and _propfile.encoding_problem(before)
+        if problem:
+            module.fail_json(msg='%s: %s. The file was not changed.' % (path, problem), **result)
+        try:
+            document = _propfile.parse(before or '')
+        except _propfile.PropertiesError as exc:
+            module.fail_json(msg='%s cannot be loaded by Livy (java.util.Properties): %s. The file was not'
+                             ' changed.' % (path, exc), line=exc.line, **result)
+        hide_secrets(module, document.as_dict(), [(token.key, token.raw_value) for token in document.entries()])
+        problem = _propfile.surrogate_problem(document)
+        if problem:
+            module.fail_json(msg='%s: %s. The file was not changed.' % (path, problem), **result)
+        try:
+            outcome = _propfile.edit(document, present, absent)
+        except _propfile.PropertiesError as exc:
+            module.fail_json(msg='%s: %s. The file was not changed.' % (path, exc), **result)
+        result['properties'] = SENSITIVE.mask_values(outcome.document.livy_properties())
+        result['collapsed_duplicates'] = outcome.collapsed
+        if outcome.collapsed:
+            module.warn('%s: %s was set on more than one line; only the last line, the one Livy reads, is'
+                        ' kept.' % (path, ', '.join(outcome.collapsed)))
+        placeholders = _sensitive.Placeholders()
+        return outcome.text, lambda text: _propfile.display_text(text, SENSITIVE, placeholders)
 
-    try:
-        document = _propfile.parse(before or '')
-    except _propfile.PropertiesError as exc:
-        module.fail_json(msg='%s cannot be loaded by Livy (java.util.Properties): %s. The file was not'
-                         ' changed.' % (path, exc), line=exc.line, **result)
-    hide_secrets(module, document.as_dict(), [(token.key, token.raw_value) for token in document.entries()])
-    problem = _propfile.surrogate_problem(document)
-    if problem:
-        module.fail_json(msg='%s: %s. The file was not changed.' % (path, problem), **result)
-    try:
-        outcome = _propfile.edit(document, present, absent)
-    except _propfile.PropertiesError as exc:
-        module.fail_json(msg='%s: %s. The file was not changed.' % (path, exc), **result)
-
-    after = outcome.text
-    changed = before is None or outcome.changed
-    result['properties'] = SENSITIVE.mask_values(outcome.document.livy_properties())
-    result['collapsed_duplicates'] = outcome.collapsed
-    if outcome.collapsed:
-        module.warn('%s: %s was set on more than one line; only the last line, the one Livy reads, is'
-                    ' kept.' % (path, ', '.join(outcome.collapsed)))
-
-    placeholders = _sensitive.Placeholders()
-
-    def display(text):
-        return _propfile.display_text(text, SENSITIVE, placeholders)
-
-    module.exit_json(**_filewrite.finish(module, path, before, after, changed, result, display=display))
+    _filewrite.edit_config_file(module, path, result, edit, absent_result=dict(properties={}, collapsed_duplicates=[]))
 
 
 if __name__ == '__main__':
