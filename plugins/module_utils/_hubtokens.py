@@ -34,7 +34,11 @@ CREDENTIAL_KEYS = ('kernel_python_credentials', 'kernel_scala_credentials', 'ker
 
 
 class HubTokenError(Exception):
-    """A token request failed; the message names the operation and the path, never a token."""
+    """A token request failed; `message` names the operation and the path, never a token."""
+
+    def __init__(self, message):
+        super(HubTokenError, self).__init__(message)
+        self.message = message
 
 
 def parse_time(text):

@@ -54,9 +54,9 @@ WRITE_SCOPE = 'admin:users'
 class HubError(Exception):
     """A failed hub operation; str() is the whole message for the user, without secrets."""
 
-    def __init__(self, msg, status=None, url=None, body=None):
-        super(HubError, self).__init__(msg)
-        self.msg = msg
+    def __init__(self, message, status=None, url=None, body=None):
+        super(HubError, self).__init__(message)
+        self.message = message
         self.status = status
         self.url = url
         self.body = body
@@ -492,13 +492,13 @@ def ensure_users(client, wanted, state='present', admin=False, exclusive=False, 
             result['removed'].append(name)
             after.discard(name)
     except HubError as exc:
-        raise HubUsersError(exc.msg, done(), status=exc.status, url=exc.url)
+        raise HubUsersError(exc.message, done(), status=exc.status, url=exc.url)
     return done()
 
 
 class HubUsersError(HubError):
     """A HubError during changes: `result` says what was done before it."""
 
-    def __init__(self, msg, result, status=None, url=None):
-        super(HubUsersError, self).__init__(msg, status=status, url=url)
+    def __init__(self, message, result, status=None, url=None):
+        super(HubUsersError, self).__init__(message, status=status, url=url)
         self.result = result

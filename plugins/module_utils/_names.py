@@ -59,6 +59,11 @@ def invalid_names(names):
     return problems
 
 
+def invalid_users(problems):
+    """The `invalid_users` every module returns: [{'name': ..., 'reason': ...}] of invalid_names()."""
+    return [dict(name=name, reason=reason) for name, reason in problems]
+
+
 def describe_invalid_names(option, problems, kind='user'):
     """One error message naming the option and every offender."""
     return 'Invalid %s name(s) in %s: %s.' % (

@@ -203,6 +203,12 @@ fixed:
   returned: always
   type: int
   sample: 1
+invalid_users:
+  description: The names of O(users) that are not valid user names, with the reason; the task then fails before it changes anything.
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{name: "jane doe", reason: contains whitespace}]
 removed:
   description: How many home directories the task removed (O(state=absent)).
   returned: always
@@ -312,6 +318,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_site impo
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     describe_invalid_names,
     invalid_names,
+    invalid_users,
     name_problem,
 )
 from ansible_collections.datalake.notebooks.plugins.module_utils import _hdfs_rpc, _webhdfs
@@ -356,7 +363,7 @@ def check_inputs(module):
                      if reason]
     if problems:
         module.fail_json(msg=describe_invalid_names('users', problems),
-                         invalid_users=[dict(name=name, reason=reason) for name, reason in problems])
+                         invalid_users=invalid_users(problems))
     for option in ('owner', 'group'):
         value = params[option]
         if value is not None and name_problem(value) is not None:

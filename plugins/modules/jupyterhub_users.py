@@ -131,7 +131,9 @@ kept_admins:
   elements: str
   sample: [hubadmin]
 invalid_users:
-  description: Hub users whose names cannot become HDFS paths or proxy-user entries, with the reason.
+  description:
+    - Hub users whose names cannot become HDFS paths or proxy-user entries, with the reason.
+    - When O(users) itself holds such names, those, and the task fails before any hub request.
   returned: always
   type: list
   elements: dict
@@ -156,6 +158,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._jupyterhub imp
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     describe_invalid_names,
     invalid_names,
+    invalid_users,
 )
 
 
@@ -194,8 +197,7 @@ def main():
     if wanted is not None:
         problems = invalid_names(wanted)
         if problems:
-            module.fail_json(msg=describe_invalid_names('users', problems),
-                             invalid=[name for name, dummy in problems])
+            module.fail_json(msg=describe_invalid_names('users', problems), invalid_users=invalid_users(problems))
 
     try:
         client = HubClient(params['url'], params['api_token'], validate_certs=params['validate_certs'],
@@ -215,7 +217,7 @@ def main():
 
     before = result.pop('before')
     problems = invalid_names(result['users'])
-    result['invalid_users'] = [dict(name=name, reason=reason) for name, reason in problems]
+    result['invalid_users'] = invalid_users(problems)
     if problems:
         module.warn('JupyterHub has users whose names cannot become HDFS paths or proxy-user entries: %s'
                     % '; '.join('%r %s' % problem for problem in problems))

@@ -77,6 +77,12 @@ created:
   type: list
   elements: str
   sample: [diego]
+invalid_users:
+  description: The names of O(users) that are not valid user names, with the reason; the task then fails before it changes anything.
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{name: "jane doe", reason: contains whitespace}]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -85,6 +91,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils import _account
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     describe_invalid_names,
     invalid_names,
+    invalid_users,
 )
 
 
@@ -118,7 +125,7 @@ def main():
     users = sorted(set(module.params['users']))
     problems = invalid_names(users)
     if problems:
-        module.fail_json(msg=describe_invalid_names('users', problems), created=[])
+        module.fail_json(msg=describe_invalid_names('users', problems), created=[], invalid_users=invalid_users(problems))
     container = module.params['container']
     existing = container_owners(module, users) if container else _accounts.host_owners(users)
     missing = [user for user in users if user not in existing]

@@ -143,6 +143,12 @@ changed_users:
   type: list
   elements: str
   sample: [diego]
+invalid_users:
+  description: The names of O(users) that are not valid user names, with the reason; the task then fails before it changes anything.
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{name: "jane doe", reason: contains whitespace}]
 refused:
   description: Users whose path was not touched, with the path and the reason.
   returned: always
@@ -201,6 +207,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils import _account
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     describe_invalid_names,
     invalid_names,
+    invalid_users,
 )
 
 
@@ -310,7 +317,7 @@ def main():
 
     problems = invalid_names(users)
     if problems:
-        module.fail_json(msg=describe_invalid_names('users', problems), **result)
+        module.fail_json(msg=describe_invalid_names('users', problems), invalid_users=invalid_users(problems), **result)
     owners = {}
     if module.params['set_owner']:
         owners = _accounts.host_owners(users)

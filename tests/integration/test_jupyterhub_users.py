@@ -223,7 +223,7 @@ def test_invalid_names_are_all_reported_before_any_call(jupyterhub):
 
     out = result.task('bad names')
     assert out['failed'] is True
-    assert out['invalid'] == bad
+    assert [entry['name'] for entry in out['invalid_users']] == bad
     assert "'a/b'" in out['msg'] and "'with space'" in out['msg'] and "'..'" in out['msg']
     assert jupyterhub.user_names() == before
 
