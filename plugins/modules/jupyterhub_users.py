@@ -203,15 +203,15 @@ def main():
         client = HubClient(params['url'], params['api_token'], validate_certs=params['validate_certs'],
                            ca_path=params['ca_path'], timeout=params['timeout'])
     except HubError as exc:
-        module.fail_json(msg=exc.msg)
+        module.fail_json(msg=exc.message)
     try:
         result = ensure_users(client, wanted, state=params['state'], admin=params['admin'],
                               exclusive=params['exclusive'], check_mode=module.check_mode)
     except HubUsersError as exc:
         exc.result.pop('before', None)
-        module.fail_json(msg=exc.msg, **dict(exc.result, **exc.context()))
+        module.fail_json(msg=exc.message, **dict(exc.result, **exc.context()))
     except HubError as exc:
-        module.fail_json(msg=exc.msg, **exc.context())
+        module.fail_json(msg=exc.message, **exc.context())
     finally:
         client.close()
 
