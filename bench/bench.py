@@ -293,6 +293,11 @@ class Bench:
             self.results = dict(started=now(), command=command, options=vars(options), machine=machine(), cases=[])
 
     def save(self):
+        if self.supplement is not None:
+            # An earlier supplement whose cases this run all replaced no longer describes any row.
+            self.results['supplements'] = [
+                supplement for supplement in self.results['supplements']
+                if supplement is self.supplement or not set(supplement['cases']) <= set(self.supplement['cases'])]
         (self.supplement or self.results)['finished'] = now()
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(self.results, indent=1, sort_keys=True) + '\n')
@@ -918,7 +923,8 @@ def render(results):
         textwrap.fill(
             'Settings of this run: %d run(s) of each WebHDFS case, %d of the CLI case, %d of the EMR loop, '
             '%d of the hub listing; users named `nbuser00000`, `nbuser00001`, ...; `hdfs_homedir` defaults'
-            ' (mode `0750`, 16 workers), the Java peer with 16 threads. Each first run starts from an empty'
+            ' (mode `0750`, 16 workers, 64 calls in flight with the rpc backend), the Java peer with 16 threads.'
+            ' Each first run starts from an empty'
             ' `/user`; its re-run follows it.'
             % (options.get('repeats', 0), options.get('cli_repeats', 0), options.get('emr_repeats', 0),
                options.get('repeats', 0)), width=100),
