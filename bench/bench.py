@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import signal
 import statistics
 import subprocess
@@ -40,6 +39,9 @@ RESULTS = HERE / 'results' / 'last.json'
 DOC = REPO / 'docs' / 'benchmarks.md'
 PLOT = REPO / 'docs' / 'benchmarks.png'
 FINDINGS = HERE / 'findings.md'
+# The rigs' env files are read as the integration fixtures read them.
+sys.path.insert(0, str(REPO / 'tests' / 'integration'))
+from rigs import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 BASE = '/user'
 HDFS_SUPERUSER = 'hdfs'
 # Hadoop's metrics system refreshes what JMX shows every 10 s (its default period).
@@ -74,16 +76,6 @@ def user_names(count):
     return ['nbuser%05d' % index for index in range(count)]
 
 
-def read_env_file(path):
-    """KEY=value / KEY='value' lines, as the rigs write them."""
-    values = {}
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith('#') or '=' not in line:
-            continue
-        key, dummy, value = line.partition('=')
-        values[key] = shlex.split(value)[0] if value else ''
-    return values
 
 
 def median(values):

@@ -27,21 +27,12 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from rigs import read_env_file
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'hadoop')
 
 
-def read_env_file(path):
-    """The KEY='value' lines of RUN_DIR/rig.env as a dict."""
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if not line or line.startswith('#') or '=' not in line:
-                continue
-            key, value = line.split('=', 1)
-            env[key] = value.strip("'")
-    return env
 
 
 @dataclass

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from rigs import read_env_file
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'livy')
 
@@ -54,15 +56,6 @@ JOBS = {
 }
 
 
-def read_env_file(path):
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            line = line.strip()
-            if line and not line.startswith('#') and '=' in line:
-                key, value = line.split('=', 1)
-                env[key] = value.strip("'")
-    return env
 
 
 def tail(path, lines=60):

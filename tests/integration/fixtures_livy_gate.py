@@ -33,16 +33,14 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from rigs import free_port
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 GATE_PY = os.path.join(REPO_ROOT, 'roles', 'livy_impersonation', 'files', 'livy_gate.py')
 CLIENT_PY = os.path.join(os.path.dirname(__file__), 'files', 'notebook_gate_client.py')
 USERS = ('shirley', 'diego')
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

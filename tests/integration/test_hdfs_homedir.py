@@ -12,7 +12,6 @@ import collections
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import pytest
 import requests
 
 from playbook import local_play, run_playbook
+from rigs import free_port
 
 MODULE = 'datalake.notebooks.hdfs_homedir'
 # The WebHDFS and RPC backends need requests / hdfs-native on the managed node: the suite's own
@@ -591,10 +591,6 @@ def test_only_a_standby_namenode_fails_clearly(hadoop, standby_namenode, backend
     assert out['msg'] == 'No active NameNode answered LISTSTATUS /homes-standby-only: %s: standby' % standby
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def test_rpc_refuses_what_it_cannot_do_before_any_request(hadoop):

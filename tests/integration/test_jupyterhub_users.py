@@ -6,7 +6,6 @@ The hub is shared by the session: each test uses names of its own and reads the 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import time
 import pytest
 from broken_http import BrokenHub
 from playbook import local_play, run_playbook
+from rigs import free_port
 
 MODULE = 'datalake.notebooks.jupyterhub_users'
 # The module runs with the test suite's Python (it has requests), whatever interpreter discovery finds.
@@ -363,10 +363,6 @@ def test_resets_and_slow_answers_are_retried_a_bounded_number_of_times(mode, mes
     assert elapsed < 60
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def test_missing_requests_fails_with_missing_required_lib(jupyterhub, tmp_path):
