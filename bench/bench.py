@@ -76,8 +76,6 @@ def user_names(count):
     return ['nbuser%05d' % index for index in range(count)]
 
 
-
-
 def median(values):
     values = [value for value in values if value is not None]
     return statistics.median(values) if values else None

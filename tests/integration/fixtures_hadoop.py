@@ -33,8 +33,6 @@ REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'hadoop')
 
 
-
-
 @dataclass
 class HadoopRig:
     """A running rig: the values of rig.env plus helpers to act as a given Hadoop user."""

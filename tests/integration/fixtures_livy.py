@@ -56,8 +56,6 @@ JOBS = {
 }
 
 
-
-
 def tail(path, lines=60):
     try:
         with open(path, errors='replace') as handle:

@@ -41,8 +41,6 @@ CLIENT_PY = os.path.join(os.path.dirname(__file__), 'files', 'notebook_gate_clie
 USERS = ('shirley', 'diego')
 
 
-
-
 @dataclass
 class GateProcess:
     url: str

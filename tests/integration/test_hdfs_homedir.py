@@ -591,8 +591,6 @@ def test_only_a_standby_namenode_fails_clearly(hadoop, standby_namenode, backend
     assert out['msg'] == 'No active NameNode answered LISTSTATUS /homes-standby-only: %s: standby' % standby
 
 
-
-
 def test_rpc_refuses_what_it_cannot_do_before_any_request(hadoop):
     base = '/homes-rpc-refused'
     make_base(hadoop, base)

@@ -363,8 +363,6 @@ def test_resets_and_slow_answers_are_retried_a_bounded_number_of_times(mode, mes
     assert elapsed < 60
 
 
-
-
 def test_missing_requests_fails_with_missing_required_lib(jupyterhub, tmp_path):
     bare = tmp_path / 'bare'
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(bare)], check=True)
