@@ -1,0 +1,140 @@
+"""The secure rig as a session fixture: an MIT KDC and a kerberized HDFS on loopback ports.
+
+`kerberos` starts tests/rigs/kdc/start, then tests/rigs/hadoop/start --kerberos against it, once
+per session and only when a collected test asks for it; both stop at the end, whatever happened.
+If either cannot start, every test that uses it fails with the reason: never a skip.
+
+    def test_home(kerberos):
+        with kerberos.ticket('shirley') as env:
+            kerberos.hadoop.hdfs('dfs', '-ls', '/user', env=env)
+
+Environment: HADOOP_RIG_KEEP=1 keeps both run dirs after the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from fixtures_hadoop import REPO_ROOT, HadoopRig, read_env_file, start_rig, stop_rig
+
+KDC_RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'kdc')
+
+
+@dataclass
+class KerberosRig:
+    """The KDC's rig.env, the secure HadoopRig, and helpers for tickets in private caches."""
+
+    kdc_dir: str
+    kdc: dict
+    hadoop: HadoopRig
+    kdc_seconds: float = 0.0
+
+    @property
+    def realm(self):
+        return self.kdc['REALM']
+
+    @property
+    def krb5_conf(self):
+        return self.kdc['KRB5_CONFIG']
+
+    @property
+    def host(self):
+        return self.kdc['KDC_HOST']
+
+    def keytab(self, name):
+        """The path of keytabs/NAME.keytab (hdfs, http, livy, livy-http, shirley, diego, ...)."""
+        return os.path.join(self.kdc['KEYTAB_DIR'], name + '.keytab')
+
+    def principal(self, name):
+        """'shirley' -> shirley@REALM; 'hdfs/' -> hdfs/HOST@REALM."""
+        if name.endswith('/'):
+            name += self.host
+        return '%s@%s' % (name, self.realm)
+
+    def krb_env(self, ccache=None):
+        """Environment for MIT tools and Python's gssapi: the rig's krb5.conf, `ccache` if given."""
+        env = dict(os.environ, KRB5_CONFIG=self.krb5_conf)
+        env.pop('KRB5CCNAME', None)
+        if ccache is not None:
+            env['KRB5CCNAME'] = 'FILE:' + ccache
+        return env
+
+    def kinit(self, principal, keytab, ccache):
+        proc = subprocess.run(['kinit', '-k', '-t', keytab, '-c', 'FILE:' + ccache, principal],
+                              capture_output=True, text=True, env=self.krb_env(), timeout=60, check=False)
+        if proc.returncode != 0:
+            raise AssertionError('kinit %s failed: %s' % (principal, proc.stderr))
+
+    @contextlib.contextmanager
+    def ticket(self, user, keytab=None):
+        """A private ticket cache holding `user`'s ticket (from its keytab); yields the env to use."""
+        workdir = tempfile.mkdtemp(prefix='krb5cc-')
+        ccache = os.path.join(workdir, 'cc')
+        try:
+            self.kinit(self.principal(user), keytab or self.keytab(user.rstrip('/').split('/')[0]), ccache)
+            yield self.krb_env(ccache)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def hdfs(self, *args, env, check=False, timeout=120):
+        """`hdfs ARGS` with the Kerberos identity of `env` (from ticket())."""
+        cmd = [os.path.join(self.hadoop.home, 'bin', 'hdfs'), *args]
+        run_env = self.hadoop.client_env()
+        run_env.pop('HADOOP_USER_NAME', None)
+        run_env.update({key: env[key] for key in ('KRB5_CONFIG', 'KRB5CCNAME') if key in env})
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=timeout, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError('%s exited %d:\n%s\n%s' % (' '.join(cmd), proc.returncode, proc.stdout, proc.stderr))
+        return proc
+
+
+def _stop_kdc(kdc_dir):
+    subprocess.run([os.path.join(KDC_RIG_DIR, 'stop'), kdc_dir], capture_output=True, text=True,
+                   timeout=60, check=False)
+
+
+@pytest.fixture(scope='session')
+def kerberos():
+    # The daemons' users read their keytabs and the conf: run dirs outside pytest's mode-700 ones.
+    kdc_dir = tempfile.mkdtemp(prefix='kdc-rig-', dir='/tmp')
+    hadoop_dir = tempfile.mkdtemp(prefix='hadoop-secure-rig-', dir='/tmp')
+    for path in (kdc_dir, hadoop_dir):
+        os.chmod(path, 0o755)
+    # Exactly the secure rig: the single rig's HADOOP_RIG_* switches are not its.
+    env = {key: value for key, value in os.environ.items() if not key.startswith('HADOOP_RIG_')}
+    if 'HADOOP_RIG_TIMEOUT' in os.environ:
+        env['HADOOP_RIG_TIMEOUT'] = os.environ['HADOOP_RIG_TIMEOUT']
+    try:
+        began = time.monotonic()
+        # The KDC hands each daemon user its keytab: those users come from the Hadoop rig's own list.
+        subprocess.run(['bash', '-c', 'source "$1/lib.sh"; ensure_users', 'ensure_users',
+                        os.path.join(REPO_ROOT, 'tests', 'rigs', 'hadoop')], check=True, timeout=60)
+        proc = subprocess.run([os.path.join(KDC_RIG_DIR, 'start'), kdc_dir], capture_output=True, text=True,
+                              timeout=600, check=False)
+        if proc.returncode != 0:
+            pytest.fail('the KDC rig did not start (exit %d):\n%s\n%s'
+                        % (proc.returncode, proc.stdout, proc.stderr[-20000:]), pytrace=False)
+        kdc = read_env_file(os.path.join(kdc_dir, 'rig.env'))
+        kdc_seconds = time.monotonic() - began
+        try:
+            hadoop = start_rig(hadoop_dir, ['--kerberos', kdc_dir], env)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            pytest.fail('the secure Hadoop rig did not start:\n%s' % exc, pytrace=False)
+        # Python's gssapi (MIT's library) in this process reads the rig's krb5.conf.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv('KRB5_CONFIG', kdc['KRB5_CONFIG'])
+            yield KerberosRig(kdc_dir, kdc, hadoop, kdc_seconds)
+    finally:
+        stop_rig(hadoop_dir)
+        _stop_kdc(kdc_dir)
+        if os.environ.get('HADOOP_RIG_KEEP') != '1':
+            shutil.rmtree(hadoop_dir, ignore_errors=True)
+            shutil.rmtree(kdc_dir, ignore_errors=True)
