@@ -84,10 +84,11 @@ class KerberosRig:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def hdfs(self, *args, env, check=False, timeout=120):
-        """`hdfs ARGS` with the Kerberos identity of `env` (from ticket())."""
+    def hdfs(self, *args, env, proxy_user=None, check=False, timeout=120):
+        """`hdfs ARGS` with the Kerberos identity of `env` (from ticket()), acting as `proxy_user`
+        if given (HADOOP_PROXY_USER, which the NameNode checks against hadoop.proxyuser.*)."""
         cmd = [os.path.join(self.hadoop.home, 'bin', 'hdfs'), *args]
-        run_env = self.hadoop.client_env()
+        run_env = self.hadoop.client_env(proxy_user=proxy_user)
         run_env.pop('HADOOP_USER_NAME', None)
         run_env.update({key: env[key] for key in ('KRB5_CONFIG', 'KRB5CCNAME') if key in env})
         proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=timeout, check=False)
