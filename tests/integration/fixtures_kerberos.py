@@ -84,6 +84,37 @@ class KerberosRig:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def role_variables(self, livy_conf_path, users):
+        """The role's settings for this rig with Kerberos on: homes through the cli backend (Debian's
+        Python, which the handlers' users can run, has no requests-gssapi), proxy users for `users`
+        from loopback, the refreshes with the HDFS superuser's ticket, no restarts."""
+        hadoop = self.hadoop
+        env = hadoop.client_env()
+        return {
+            'livy_impersonation_livy_conf_path': livy_conf_path,
+            'livy_impersonation_core_site_path': hadoop.core_site,
+            'livy_impersonation_users': list(users),
+            'livy_impersonation_proxyuser_hosts': ['127.0.0.1'],
+            'livy_impersonation_livy_restart': False,
+            'livy_impersonation_backup': False,
+            'livy_impersonation_refresh_yarn': False,
+            'livy_impersonation_hdfs_backend': 'cli',
+            'livy_impersonation_hdfs_bin': os.path.join(hadoop.home, 'bin', 'hdfs'),
+            'livy_impersonation_hadoop_environment': dict(
+                {key: env[key] for key in ('HADOOP_HOME', 'HADOOP_CONF_DIR', 'JAVA_HOME')},
+                KRB5_CONFIG=self.krb5_conf),
+            'livy_impersonation_kerberos': True,
+            'livy_impersonation_kerberos_hdfs_principal': self.principal('hdfs/'),
+            'livy_impersonation_kerberos_hdfs_keytab': self.keytab('hdfs'),
+            'livy_impersonation_kerberos_livy_principal': self.principal('livy/'),
+            'livy_impersonation_kerberos_livy_keytab': self.keytab('livy'),
+            'livy_impersonation_kerberos_spnego_principal': self.principal('HTTP/'),
+            'livy_impersonation_kerberos_spnego_keytab': self.keytab('livy-http'),
+            # The rig's service accounts have no login shell.
+            'ansible_become_method': 'su',
+            'ansible_become_flags': '-s /bin/sh',
+        }
+
     def hdfs(self, *args, env, proxy_user=None, check=False, timeout=120):
         """`hdfs ARGS` with the Kerberos identity of `env` (from ticket()), acting as `proxy_user`
         if given (HADOOP_PROXY_USER, which the NameNode checks against hadoop.proxyuser.*)."""
@@ -139,3 +170,40 @@ def kerberos():
         if os.environ.get('HADOOP_RIG_KEEP') != '1':
             shutil.rmtree(hadoop_dir, ignore_errors=True)
             shutil.rmtree(kdc_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope='module')
+def kerberos_livy(kerberos):
+    """Livy (tests/rigs/livy, local Spark) on the secure rig, configured by the role with Kerberos on.
+
+    Livy starts once (its launch login and SPNEGO from the rig), the role then sets livy.conf and the
+    proxy-user scope (shirley, diego) and refreshes the NameNode with a ticket, and Livy restarts to
+    read livy.conf, as the role's handler does on a node. Module-scoped: Livy stops and the secure
+    core-site.xml is put back (and reloaded) when the module that asked is done.
+    """
+    from fixtures_livy import LivyRig
+    from playbook import local_play, run_playbook
+
+    run_dir = tempfile.mkdtemp(prefix='livy-secure-rig-', dir='/tmp')
+    os.chmod(run_dir, 0o755)
+    saved = kerberos.hadoop.core_site + '.before-livy'
+    shutil.copy2(kerberos.hadoop.core_site, saved)
+    livy = LivyRig(run_dir, os.path.join(kerberos.hadoop.run_dir, 'rig.env'), 'local')
+    try:
+        livy.start()
+        play = local_play([{'name': 'Apply the role', 'ansible.builtin.include_role': {
+            'name': 'datalake.notebooks.livy_impersonation'}}])
+        run = run_playbook(play, extra_vars=kerberos.role_variables(livy.conf_path, ['shirley', 'diego']),
+                           env={'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3'})
+        if run.rc != 0:
+            pytest.fail('the role did not apply to the secure Livy:\n%s\n%s' % (run.stdout[-8000:], run.stderr[-3000:]),
+                        pytrace=False)
+        livy.restart()
+        yield livy
+    finally:
+        livy.stop()
+        os.replace(saved, kerberos.hadoop.core_site)
+        with kerberos.ticket('hdfs/') as env:
+            kerberos.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', env=env)
+        if os.environ.get('HADOOP_RIG_KEEP') != '1':
+            shutil.rmtree(run_dir, ignore_errors=True)

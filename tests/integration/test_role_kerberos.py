@@ -19,6 +19,8 @@ from playbook import REPO_ROOT, local_play, run_playbook
 
 LIVY_TEMPLATE = os.path.join(REPO_ROOT, 'tests', 'unit', 'fixtures', 'livy.conf.template')
 USERS = ['diego', 'shirley']
+# Homes of this test's own (the secure Livy's role run makes /user/<user>); made by the role.
+HOME_BASE = '/krb-role-homes'
 # The handlers become hdfs, who cannot run the test suite's own Python: the system one, as on a
 # Debian master node. Debian has no requests-gssapi package, so the homes go through the cli backend.
 ENV = {'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3'}
@@ -41,36 +43,13 @@ def secure_conf(kerberos, tmp_path):
 
 
 def role_vars(kerberos, tmp_path):
-    hadoop = kerberos.hadoop
-    env = hadoop.client_env()
-    return {
-        'livy_impersonation_livy_conf_path': str(tmp_path / 'livy.conf'),
-        'livy_impersonation_core_site_path': hadoop.core_site,
-        'livy_impersonation_users': USERS,
-        'livy_impersonation_proxyuser_hosts': ['127.0.0.1'],
-        'livy_impersonation_livy_restart': False,
-        'livy_impersonation_backup': False,
-        'livy_impersonation_refresh_yarn': False,
-        'livy_impersonation_hdfs_backend': 'cli',
-        'livy_impersonation_hdfs_bin': os.path.join(hadoop.home, 'bin', 'hdfs'),
-        'livy_impersonation_hdfs_home_base': '/user',
-        'livy_impersonation_hadoop_environment': dict(
-            {key: env[key] for key in ('HADOOP_HOME', 'HADOOP_CONF_DIR', 'JAVA_HOME')},
-            KRB5_CONFIG=kerberos.krb5_conf),
-        'livy_impersonation_kerberos': True,
-        'livy_impersonation_kerberos_hdfs_principal': kerberos.principal('hdfs/'),
-        'livy_impersonation_kerberos_hdfs_keytab': kerberos.keytab('hdfs'),
-        'livy_impersonation_kerberos_livy_principal': kerberos.principal('livy/'),
-        'livy_impersonation_kerberos_livy_keytab': kerberos.keytab('livy'),
-        'livy_impersonation_kerberos_spnego_principal': kerberos.principal('HTTP/'),
-        'livy_impersonation_kerberos_spnego_keytab': kerberos.keytab('livy-http'),
+    return dict(kerberos.role_variables(str(tmp_path / 'livy.conf'), USERS), **{
+        'livy_impersonation_hdfs_home_base': HOME_BASE,
         'livy_impersonation_sparkmagic_config': True,
         'livy_impersonation_sparkmagic_home_base': str(tmp_path / 'home'),
         'livy_impersonation_sparkmagic_set_owner': False,
         'livy_impersonation_sparkmagic_livy_url': 'http://%s:8998' % kerberos.host,
-        'ansible_become_method': 'su',
-        'ansible_become_flags': '-s /bin/sh',
-    }
+    })
 
 
 def role_play():
@@ -105,9 +84,9 @@ def test_role_on_a_kerberized_cluster(secure_conf, tmp_path):
 
     # Independent checks: the NameNode, Livy's Java properties, the files on disk.
     with kerberos.ticket('hdfs/') as env:
-        listing = kerberos.hdfs('dfs', '-ls', '/user', env=env, check=True).stdout
+        listing = kerberos.hdfs('dfs', '-ls', HOME_BASE, env=env, check=True).stdout
     for user in USERS:
-        assert ' %s ' % user in listing and '/user/%s' % user in listing
+        assert ' %s ' % user in listing and '%s/%s' % (HOME_BASE, user) in listing
     assert livy_as(kerberos, 'shirley').returncode == 0
     refused = livy_as(kerberos, 'hdfs')
     assert refused.returncode != 0 and 'is not allowed to impersonate hdfs' in refused.stderr
