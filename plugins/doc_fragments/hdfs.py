@@ -54,7 +54,8 @@ options:
         removes when the task ends, so the node needs no ticket cache and nobody else's is used.
       - Without them, the ticket in the current credential cache is used; set E(KRB5CCNAME)
         through the C(environment) keyword to point at another one.
-      - Not supported with O(backend=rpc) yet (refused).
+      - With O(backend=rpc), C(hdfs-native) authenticates over SASL/GSSAPI with the same ticket
+        (MIT's C(libgssapi_krb5) on the node).
     type: bool
     default: false
   kerberos_principal:

@@ -100,8 +100,8 @@ options:
       - V(rpc) speaks the NameNode's own RPC protocol from the managed node through the
         C(hdfs-native) Python library (a Rust HDFS client, no JVM), O(workers) calls in flight over
         one connection. It is the fastest backend; the NameNodes are given as C(hdfs://HOST:PORT)
-        in O(namenode_url) or read from the site files. Simple authentication only for now;
-        O(kerberos=true) is refused with this backend.
+        in O(namenode_url) or read from the site files. With O(kerberos=true), hdfs-native's
+        GSSAPI uses the ticket (from O(kerberos_keytab), or the current credential cache).
     type: str
     choices: [webhdfs, cli, rpc]
     default: webhdfs
@@ -386,8 +386,6 @@ def get_ticket(module):
         return None
     if not params['kerberos']:
         module.fail_json(msg='kerberos_keytab and kerberos_principal need kerberos=true')
-    if params['backend'] == 'rpc':
-        return None
     kinit = module.get_bin_path(params['kinit_bin'])
     if kinit is None:
         module.fail_json(msg='kinit_bin %s was not found on this node: install MIT Kerberos\' client tools '
@@ -415,7 +413,7 @@ def make_backend(module, ccache=None):
                               workers=min(params['workers'], os.cpu_count() or 1),
                               safemode_timeout=params['safemode_timeout'])
     if params['backend'] == 'rpc':
-        return make_rpc_backend(module)
+        return make_rpc_backend(module, ccache)
 
     if not _webhdfs.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(_webhdfs.REQUESTS_IMPORT_ERROR))
@@ -437,11 +435,8 @@ def make_backend(module, ccache=None):
                                    safemode_timeout=params['safemode_timeout'], ccache=ccache)
 
 
-def make_rpc_backend(module):
+def make_rpc_backend(module, ccache=None):
     params = module.params
-    if params['kerberos']:
-        module.fail_json(msg='kerberos=true is not supported with backend=rpc yet; use backend=webhdfs or '
-                             'backend=cli on a Kerberos cluster')
     if not _hdfs_rpc.HAS_HDFS_NATIVE:
         module.fail_json(msg=missing_required_lib('hdfs-native'), exception=str(_hdfs_rpc.HDFS_NATIVE_IMPORT_ERROR))
     try:
@@ -452,7 +447,8 @@ def make_rpc_backend(module):
         module.fail_json(msg=str(exc))
     return _hdfs_rpc.RpcHdfsBackend(url, config=config, conf_dir=conf_dir, shown=shown, user=params['hdfs_user'],
                                     workers=params['workers'], timeout=params['timeout'],
-                                    safemode_timeout=params['safemode_timeout'])
+                                    safemode_timeout=params['safemode_timeout'], kerberos=params['kerberos'],
+                                    ccache=ccache)
 
 
 def main():

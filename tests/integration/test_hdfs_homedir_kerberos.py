@@ -1,6 +1,6 @@
-"""datalake.notebooks.hdfs_homedir on the secure rig: a real KDC, SPNEGO WebHDFS over HTTPS, and
-the cli backend with Hadoop's Kerberos login, each with a ticket the module gets itself from a
-keytab into a private cache.
+"""datalake.notebooks.hdfs_homedir on the secure rig: a real KDC, SPNEGO WebHDFS over HTTPS, the
+cli backend with Hadoop's Kerberos login and the rpc backend with hdfs-native's GSSAPI, each with a
+ticket the module gets itself from a keytab into a private cache.
 
 What the module did is checked independently: `hdfs dfs -ls` with the HDFS superuser's own ticket,
 and the NameNode's audit log (who did it, authenticated how).
@@ -19,7 +19,7 @@ from playbook import local_play, run_playbook
 MODULE = 'datalake.notebooks.hdfs_homedir'
 CLI_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
 STEPS = (('check', True), ('apply', False), ('check again', True), ('apply again', False))
-BACKENDS = ('webhdfs', 'cli')
+BACKENDS = ('webhdfs', 'cli', 'rpc')
 
 
 def backend_args(kerberos, backend, keytab='hdfs', principal='hdfs/'):
@@ -29,6 +29,9 @@ def backend_args(kerberos, backend, keytab='hdfs', principal='hdfs/'):
         args.update(kerberos_keytab=kerberos.keytab(keytab), kerberos_principal=kerberos.principal(principal))
     if backend == 'webhdfs':
         args.update(namenode_url=[hadoop.env['NAMENODE_HTTP']], ca_path=hadoop.env['CA_PEM'])
+    elif backend == 'rpc':
+        # hdfs-native reads the NameNode's principal (dfs.namenode.kerberos.principal) from the site files.
+        args.update(backend='rpc', namenode_url=[hadoop.env['NAMENODE_RPC']], hadoop_conf_dir=hadoop.conf_dir)
     else:
         args.update(backend='cli', hdfs_bin=hadoop.home + '/bin/hdfs', hadoop_conf_dir=hadoop.conf_dir)
     return args
@@ -126,6 +129,10 @@ def test_no_ticket_fails_clearly(kerberos, backend, tmp_path):
             'accepted. The credential cache holds no valid ticket (give kerberos_keytab and kerberos_principal, '
             'or kinit first), or the NameNode\'s HTTP/ principal is not the one of the host name in namenode_url.'
             % kerberos.hadoop.env['NAMENODE_HTTP'])
+    elif backend == 'rpc':
+        assert outcome['msg'].startswith('HDFS LISTSTATUS /krb-no-ticket: Kerberos (GSSAPI) authentication failed: '
+                                         'No credentials were supplied'), outcome['msg']
+        assert 'Give kerberos_keytab and kerberos_principal' in outcome['msg']
     else:
         assert 'no Kerberos ticket' in outcome['msg'], outcome['msg']
 

@@ -94,6 +94,6 @@ def test_a_batch_with_shirleys_ticket_runs_as_shirley(kerberos, kerberos_livy, p
         listing = kerberos.hdfs('dfs', '-ls', '-d', out, env=env, check=True).stdout
     assert ' shirley ' in listing, listing
     creates = [record for record in kerberos.hadoop.audit_log()[audit_start:]
-              if record['cmd'] == 'create' and record['src'] == out]
+               if record['cmd'] == 'create' and record['src'] == out]
     # The audit log's ugi is the proxied user (its line goes on "(auth:PROXY) via livy/...").
     assert creates and {record['ugi'] for record in creates} == {'shirley'}, creates
