@@ -48,11 +48,38 @@ options:
   kerberos:
     description:
       - Authenticate with Kerberos. WebHDFS requests use SPNEGO (needs C(requests-gssapi) on the
-        managed node) with the ticket in the current credential cache; set E(KRB5CCNAME) through the
-        C(environment) keyword to point at another one.
-      - Not supported with O(backend=rpc) yet (refused).
+        managed node); the C(hdfs) command of O(backend=cli) uses Hadoop's own Kerberos login.
+      - With O(kerberos_keytab) and O(kerberos_principal), the module gets its own ticket from the
+        keytab (MIT C(kinit)) into a private credential cache, a mode-700 directory that it
+        removes when the task ends, so the node needs no ticket cache and nobody else's is used.
+      - Without them, the ticket in the current credential cache is used; set E(KRB5CCNAME)
+        through the C(environment) keyword to point at another one.
+      - With O(backend=rpc), C(hdfs-native) authenticates over SASL/GSSAPI with the same ticket
+        (MIT's C(libgssapi_krb5) on the node).
     type: bool
     default: false
+  kerberos_principal:
+    description:
+      - The principal to get a ticket for from O(kerberos_keytab), for example
+        V(hdfs/master.example.com@EXAMPLE.COM) or V(hdfs@EXAMPLE.COM). It must be an HDFS
+        superuser (after C(hadoop.security.auth_to_local)).
+      - Needs O(kerberos=true) and O(kerberos_keytab).
+    type: str
+  kerberos_keytab:
+    description:
+      - A keytab on the managed node holding the key of O(kerberos_principal), readable by the
+        user the module runs as.
+      - A missing or unreadable keytab, a keytab without that principal's current key (stale, or
+        for another principal), an expired principal and a clock skew against the KDC each fail the
+        task before HDFS is asked anything, with what to fix.
+      - Needs O(kerberos=true) and O(kerberos_principal).
+    type: path
+  kinit_bin:
+    description:
+      - MIT Kerberos' C(kinit), a name looked up in E(PATH) or a full path; used with
+        O(kerberos_keytab) only.
+    type: str
+    default: kinit
   validate_certs:
     description:
       - Verify the NameNode's TLS certificate (HTTPS addresses only).
@@ -74,5 +101,6 @@ options:
 requirements:
   - requests (Python library on the managed node, for WebHDFS)
   - requests-gssapi (Python library on the managed node, for O(kerberos=true))
+  - MIT Kerberos client tools (C(kinit)) on the managed node, for O(kerberos_keytab)
   - hdfs-native 0.14.7 (Python library on the managed node, for O(backend=rpc))
 """

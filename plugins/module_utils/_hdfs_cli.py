@@ -147,7 +147,7 @@ class HdfsCliBackend(HdfsBackend):
     name = 'cli'
 
     def __init__(self, run_command, hdfs_bin='hdfs', hdfs_user=None, kerberos=False, conf_dir=None,
-                 workers=2, safemode_timeout=60, max_args_bytes=100000, **kwargs):
+                 workers=2, safemode_timeout=60, max_args_bytes=100000, ccache=None, **kwargs):
         super(HdfsCliBackend, self).__init__(safemode_timeout=safemode_timeout, **kwargs)
         self._run = run_command
         self.hdfs_bin = hdfs_bin
@@ -157,6 +157,10 @@ class HdfsCliBackend(HdfsBackend):
             self.environ['HADOOP_USER_NAME'] = self.user
         if conf_dir:
             self.environ['HADOOP_CONF_DIR'] = conf_dir
+        self.kerberos = kerberos
+        if ccache:
+            # Hadoop's UserGroupInformation reads the ticket cache named by KRB5CCNAME.
+            self.environ['KRB5CCNAME'] = ccache
         self.workers = max(1, int(workers))
         self.max_args_bytes = max_args_bytes
 
@@ -179,7 +183,13 @@ class HdfsCliBackend(HdfsBackend):
         if rc != 0:
             if 'No such file or directory' in err:
                 return None
-            raise FatalHdfsError('hdfs dfs -ls %s failed (rc=%s): %s' % (path, rc, _tail(err)),
+            hint = ''
+            if 'Client cannot authenticate via' in err:
+                hint = (' (no Kerberos ticket: give kerberos_keytab and kerberos_principal, or run with a '
+                        'ticket cache that holds the HDFS superuser\'s ticket)' if self.kerberos else
+                        ' (the cluster uses Kerberos: set kerberos=true with kerberos_keytab and '
+                        'kerberos_principal)')
+            raise FatalHdfsError('hdfs dfs -ls %s failed (rc=%s): %s%s' % (path, rc, _tail(err), hint),
                                  op='-ls', path=path)
         listing = parse_ls(out)
         # `-ls FILE` lists the file itself: the base is not a directory.

@@ -94,6 +94,12 @@ def parse_error(exc):
     match = _RPC_ERROR.match(text.strip())
     if match:
         return match.group('cls').rsplit('.', 1)[-1].split('$')[-1], first_line(match.group('message'))
+    if text.startswith('GSSAPIError('):
+        # GSSAPIError(GssMajorCodes { ..., routine_error: "GSS_S_NO_CRED", ... }, minor, "words"): the words.
+        said = re.findall(r'"([^"]*)"', text)
+        return 'GSSAPIError', ('Kerberos (GSSAPI) authentication failed: %s. Give kerberos_keytab and '
+                               'kerberos_principal, or run with a ticket cache that holds a valid ticket.'
+                               % (said[-1] if said else first_line(text)))
     return None, first_line(text) or exc.__class__.__name__
 
 
@@ -204,18 +210,22 @@ class RpcHdfsBackend(HdfsBackend):
     """HDFS through the NameNode RPC protocol (hdfs-native's asyncio client).
 
     Under simple authentication `user` is the HDFS user the NameNode sees (hdfs-native reads it
-    from HADOOP_USER_NAME, which is set for this process). Writes of a batch go out `workers` at
+    from HADOOP_USER_NAME, which is set for this process). With Kerberos (`kerberos=True`) the
+    ticket decides: hdfs-native's GSSAPI takes it from the cache named by KRB5CCNAME, set to
+    `ccache` (the module's private one) when given. Writes of a batch go out `workers` at
     a time over one multiplexed connection; `requests` counts the calls the backend makes.
     """
 
     name = 'rpc'
 
     def __init__(self, url, config=None, conf_dir=None, shown=None, user=None, workers=16, timeout=30,
-                 safemode_timeout=60, environ=None, **kwargs):
+                 safemode_timeout=60, environ=None, kerberos=False, ccache=None, **kwargs):
         super(RpcHdfsBackend, self).__init__(safemode_timeout=safemode_timeout, **kwargs)
         self.url = url
         self.shown = shown or url
-        self.user = user
+        self.user = None if kerberos else user
+        self.kerberos = kerberos
+        self.ccache = ccache
         self.workers = max(1, int(workers))
         self.config = dict(config or {})
         self.config.setdefault(FAILOVER_ATTEMPTS_KEY, DEFAULT_FAILOVER_ATTEMPTS)
@@ -249,6 +259,10 @@ class RpcHdfsBackend(HdfsBackend):
         # The module acts as the HDFS superuser itself: an inherited HADOOP_PROXY_USER would
         # make hdfs-native impersonate someone else.
         self._environ.pop('HADOOP_PROXY_USER', None)
+        if self.kerberos:
+            self._environ.pop('HADOOP_USER_NAME', None)
+        if self.ccache:
+            self._environ['KRB5CCNAME'] = self.ccache
         if self.user:
             self._environ['HADOOP_USER_NAME'] = self.user
         try:

@@ -44,10 +44,12 @@ except ImportError as exc:  # pragma: no cover - depends on the managed node
     REQUESTS_IMPORT_ERROR = exc
 
 try:
+    import gssapi
     from requests_gssapi import HTTPSPNEGOAuth, OPTIONAL
     HAS_GSSAPI = True
     GSSAPI_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - depends on the managed node
+    gssapi = None
     HTTPSPNEGOAuth = None
     OPTIONAL = None
     HAS_GSSAPI = False
@@ -211,7 +213,7 @@ class WebHdfsBackend(HdfsBackend):
     name = 'webhdfs'
 
     def __init__(self, namenodes, user=None, kerberos=False, verify=True, timeout=30, workers=16,
-                 safemode_timeout=60, **kwargs):
+                 safemode_timeout=60, ccache=None, **kwargs):
         super(WebHdfsBackend, self).__init__(safemode_timeout=safemode_timeout, **kwargs)
         if not namenodes:
             raise ValueError('at least one NameNode URL is needed')
@@ -227,6 +229,9 @@ class WebHdfsBackend(HdfsBackend):
         self._shown = [display_url(url) for url in self.namenodes]
         self.user = None if kerberos else user
         self.kerberos = kerberos
+        # A credential cache of the module's own (kerberos_keytab): SPNEGO takes its ticket from
+        # there, never from the default cache of whoever runs the module.
+        self.ccache = ccache
         self.verify = verify
         self.timeout = timeout
         self.workers = max(1, int(workers))
@@ -255,7 +260,10 @@ class WebHdfsBackend(HdfsBackend):
             if self.kerberos:
                 # Hadoop answers the first negotiation with a hadoop.auth cookie that the session
                 # keeps, so later requests skip the SPNEGO round trip.
-                session.auth = HTTPSPNEGOAuth(mutual_authentication=OPTIONAL)
+                creds = None
+                if self.ccache:
+                    creds = gssapi.Credentials(usage='initiate', store={'ccache': self.ccache})
+                session.auth = HTTPSPNEGOAuth(mutual_authentication=OPTIONAL, creds=creds)
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)
@@ -336,10 +344,8 @@ class WebHdfsBackend(HdfsBackend):
             if is_safemode(exception, message):
                 raise SafeModeError(message, op=op, path=path, exception=exception)
             if response.status_code in (401, 407):
-                raise FatalHdfsError(
-                    '%s refused the credentials (HTTP %s): %s. With Kerberos set kerberos=true and '
-                    'hold a ticket; with simple auth check hdfs_user.'
-                    % (shown, response.status_code, message), op=op, path=path, exception=exception)
+                raise FatalHdfsError(refused_message(shown, response.status_code, message, self.kerberos),
+                                     op=op, path=path, exception=exception)
             if response.status_code == 404 and exception is None:
                 raise FatalHdfsError(
                     '%s has no WebHDFS endpoint (HTTP 404 for %s): is this the NameNode HTTP address '
@@ -438,6 +444,21 @@ class WebHdfsBackend(HdfsBackend):
         if fatal is not None:
             raise fatal
         return outcome
+
+
+def refused_message(namenode, status, message, kerberos):
+    """The message for a NameNode that answered 401/407 to our credentials."""
+    # Jetty's own error page is HTML: its title is what it says.
+    title = re.search(r'(?is)<title>(.*?)</title>', message)
+    if title:
+        message = ' '.join(title.group(1).split())
+    if kerberos:
+        return ('%s refused the request (HTTP %s: %s): no Kerberos ticket was accepted. The credential cache '
+                'holds no valid ticket (give kerberos_keytab and kerberos_principal, or kinit first), or the '
+                'NameNode\'s HTTP/ principal is not the one of the host name in namenode_url.'
+                % (namenode, status, message))
+    return ('%s refused the credentials (HTTP %s: %s). The cluster may use Kerberos: set kerberos=true with '
+            'kerberos_keytab and kerberos_principal; with simple auth check hdfs_user.' % (namenode, status, message))
 
 
 def _connection_reason(exc):

@@ -100,8 +100,8 @@ options:
       - V(rpc) speaks the NameNode's own RPC protocol from the managed node through the
         C(hdfs-native) Python library (a Rust HDFS client, no JVM), O(workers) calls in flight over
         one connection. It is the fastest backend; the NameNodes are given as C(hdfs://HOST:PORT)
-        in O(namenode_url) or read from the site files. Simple authentication only for now;
-        O(kerberos=true) is refused with this backend.
+        in O(namenode_url) or read from the site files. With O(kerberos=true), hdfs-native's
+        GSSAPI uses the ticket (from O(kerberos_keytab), or the current credential cache).
     type: str
     choices: [webhdfs, cli, rpc]
     default: webhdfs
@@ -156,6 +156,14 @@ EXAMPLES = r"""
     group: hadoop
 
 - name: Home directories on an HA cluster with Kerberos, the NameNodes read from hdfs-site.xml
+  datalake.notebooks.hdfs_homedir:
+    users: [alice, bob]
+    kerberos: true
+    kerberos_principal: hdfs/master.example.com@EXAMPLE.COM
+    kerberos_keytab: /etc/security/keytabs/hdfs.keytab
+    ca_path: /etc/pki/hadoop-ca.pem
+
+- name: Home directories with the ticket an operator already holds
   datalake.notebooks.hdfs_homedir:
     users: [alice, bob]
     kerberos: true
@@ -315,6 +323,10 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_site impo
     HadoopSiteError,
     namenode_urls,
 )
+from ansible_collections.datalake.notebooks.plugins.module_utils._kerberos import (
+    KerberosError,
+    PrivateTicket,
+)
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     describe_invalid_names,
     invalid_names,
@@ -346,6 +358,9 @@ def argument_spec():
         hadoop_conf_dir=dict(type='path'),
         hdfs_user=dict(type='str', default='hdfs'),
         kerberos=dict(type='bool', default=False),
+        kerberos_principal=dict(type='str'),
+        kerberos_keytab=dict(type='path', no_log=False),
+        kinit_bin=dict(type='str', default='kinit'),
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=30),
@@ -380,17 +395,41 @@ def check_inputs(module):
     return users, base, mode
 
 
-def make_backend(module):
+def get_ticket(module):
+    """The private ticket of kerberos_principal from kerberos_keytab, or None without a keytab."""
+    params = module.params
+    if params['kerberos_keytab'] is None:
+        return None
+    if not params['kerberos']:
+        module.fail_json(msg='kerberos_keytab and kerberos_principal need kerberos=true')
+    kinit = module.get_bin_path(params['kinit_bin'])
+    if kinit is None:
+        module.fail_json(msg='kinit_bin %s was not found on this node: install MIT Kerberos\' client tools '
+                             '(krb5-user, krb5-workstation) or set kinit_bin to its path' % params['kinit_bin'])
+
+    def run(argv, environ):
+        return module.run_command(argv, environ_update=environ)
+
+    ticket = PrivateTicket(run, params['kerberos_principal'], params['kerberos_keytab'], kinit_bin=kinit)
+    try:
+        ticket.acquire()
+    except KerberosError as exc:
+        ticket.close()
+        module.fail_json(msg=str(exc))
+    return ticket
+
+
+def make_backend(module, ccache=None):
     params = module.params
     if params['backend'] == 'cli':
         def run(argv, environ):
             return module.run_command(argv, environ_update=environ)
         return HdfsCliBackend(run, hdfs_bin=params['hdfs_bin'], hdfs_user=params['hdfs_user'],
-                              kerberos=params['kerberos'], conf_dir=params['hadoop_conf_dir'],
+                              kerberos=params['kerberos'], conf_dir=params['hadoop_conf_dir'], ccache=ccache,
                               workers=min(params['workers'], os.cpu_count() or 1),
                               safemode_timeout=params['safemode_timeout'])
     if params['backend'] == 'rpc':
-        return make_rpc_backend(module)
+        return make_rpc_backend(module, ccache)
 
     if not _webhdfs.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(_webhdfs.REQUESTS_IMPORT_ERROR))
@@ -409,14 +448,11 @@ def make_backend(module):
         verify = params['ca_path']
     return _webhdfs.WebHdfsBackend(urls, user=params['hdfs_user'], kerberos=params['kerberos'],
                                    verify=verify, timeout=params['timeout'], workers=params['workers'],
-                                   safemode_timeout=params['safemode_timeout'])
+                                   safemode_timeout=params['safemode_timeout'], ccache=ccache)
 
 
-def make_rpc_backend(module):
+def make_rpc_backend(module, ccache=None):
     params = module.params
-    if params['kerberos']:
-        module.fail_json(msg='kerberos=true is not supported with backend=rpc yet; use backend=webhdfs or '
-                             'backend=cli on a Kerberos cluster')
     if not _hdfs_rpc.HAS_HDFS_NATIVE:
         module.fail_json(msg=missing_required_lib('hdfs-native'), exception=str(_hdfs_rpc.HDFS_NATIVE_IMPORT_ERROR))
     try:
@@ -427,15 +463,27 @@ def make_rpc_backend(module):
         module.fail_json(msg=str(exc))
     return _hdfs_rpc.RpcHdfsBackend(url, config=config, conf_dir=conf_dir, shown=shown, user=params['hdfs_user'],
                                     workers=params['workers'], timeout=params['timeout'],
-                                    safemode_timeout=params['safemode_timeout'])
+                                    safemode_timeout=params['safemode_timeout'], kerberos=params['kerberos'],
+                                    ccache=ccache)
 
 
 def main():
     started = time.monotonic()
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           required_together=[('kerberos_principal', 'kerberos_keytab')])
     users, base, mode = check_inputs(module)
+    ticket = get_ticket(module)
+    try:
+        manage_homes(module, users, base, mode, started, ticket)
+    finally:
+        # fail_json and exit_json leave through SystemExit: the cache goes either way.
+        if ticket is not None:
+            ticket.close()
+
+
+def manage_homes(module, users, base, mode, started, ticket):
     params = module.params
-    backend = make_backend(module)
+    backend = make_backend(module, ccache=ticket.ccache if ticket else None)
 
     result = dict(changed=False, created=0, fixed=0, removed=0, unchanged=0, created_users=[],
                   fixed_users=[], removed_users=[], failures=[], base=base, base_created=False,

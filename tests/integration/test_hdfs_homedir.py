@@ -600,7 +600,6 @@ def test_rpc_refuses_what_it_cannot_do_before_any_request(hadoop):
                     'with backend=rpc give hdfs://HOST:PORT' % hadoop.env['NAMENODE_HTTP']),
         'password': ([live, 'hdfs://hdfs:s3cret@127.0.0.1:8020'], {},
                      'namenode_url #2 has user information (user@ or user:password@)'),
-        'kerberos': ([live], {'kerberos': True}, 'kerberos=true is not supported with backend=rpc yet'),
     }
     audited = len(hadoop.audit_log())
     result = run([dict(task(name, users=['vic'], base=base, backend='rpc', namenode_url=urls, **extra),

@@ -53,6 +53,8 @@ ensure_venv() {
     fi
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         log "installing pinned Python packages (tests/requirements.txt)"
+        # gssapi (under requests-gssapi) is built from source against MIT Kerberos.
+        ensure_debian_packages libkrb5-dev gcc
         "$VENV/bin/pip" install --quiet --upgrade pip==25.3
         "$VENV/bin/pip" install --quiet -r "$REPO_ROOT/tests/requirements.txt"
         echo "$want" > "$stamp"

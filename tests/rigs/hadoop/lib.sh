@@ -147,8 +147,15 @@ EOF
 
 # One HTTP request over bash's /dev/tcp (no curl in a minimal image): prints the status line, the
 # headers and the body. HTTP/1.0, so the server closes the connection after the answer.
+# A secure rig (secure=1) answers HTTPS only: curl then, trusting the rig's CA, with SPNEGO from the
+# caller's ticket cache when the server asks, and the principals' host name instead of 127.0.0.1.
 http() {
     local method=$1 hostport=$2 path=$3
+    if [ "${secure:-0}" = 1 ]; then
+        curl -sS -i -m 10 -X "$method" --cacert "$run_dir/tls/ca.pem" --negotiate -u : \
+            -H 'Content-Length: 0' "https://$host:${hostport##*:}$path" 2>/dev/null
+        return
+    fi
     # shellcheck disable=SC2016  # expanded by the inner bash, from its arguments
     timeout 10 bash -c 'exec 3<>"/dev/tcp/${1%:*}/${1##*:}" &&
         printf "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n" "$0" "$2" "$1" >&3 &&
@@ -160,6 +167,8 @@ webhdfs() {
     answer=$(http "$method" "$hostport" "/webhdfs/v1$path?$query") || die "WebHDFS $method $path: no answer"
     case $(head -n1 <<<"$answer") in
         *" 200 "*) ;;
+        *" 401 "*) [ "${secure:-0}" = 1 ] && grep -q ' 200 ' <<<"$answer" && return 0
+                   die "WebHDFS $method $path?$query was refused: $(tail -n1 <<<"$answer")" ;;
         *) die "WebHDFS $method $path?$query failed: $(tail -n1 <<<"$answer")" ;;
     esac
 }
@@ -236,4 +245,93 @@ on_failure() {
     stop_daemons "$run_dir" started
     echo "hadoop rig: start failed in $run_dir (daemon logs above)" >&2
     exit "$rc"
+}
+
+# Secure mode (start --kerberos): the values below read the KDC rig's rig.env, sourced by start.
+
+auth_type() {
+    if [ "${secure:-0}" = 1 ]; then echo kerberos; else echo simple; fi
+}
+
+# core-site.xml properties of secure mode: SPNEGO on every web end point (WebHDFS among them;
+# Hadoop 3.3 has no filter of WebHDFS's own), as the HTTP/ principal.
+secure_core_props() {
+    [ "${secure:-0}" = 1 ] || return 0
+    prop hadoop.http.filter.initializers org.apache.hadoop.security.AuthenticationFilterInitializer
+    prop hadoop.http.authentication.type kerberos
+    prop hadoop.http.authentication.simple.anonymous.allowed false
+    prop hadoop.http.authentication.kerberos.principal "$HTTP_PRINCIPAL"
+    prop hadoop.http.authentication.kerberos.keytab "$KEYTAB_DIR/hdfs.keytab"
+}
+
+# The DataNode's web server: HTTPS only in secure mode.
+dn_http_key() {
+    if [ "${secure:-0}" = 1 ]; then echo https.address; else echo http.address; fi
+}
+
+# hdfs-site.xml properties of the chosen mode. Principals are written out in full (no _HOST):
+# what _HOST becomes depends on how this machine resolves 127.0.0.1.
+secure_hdfs_props() {
+    if [ "${secure:-0}" != 1 ]; then
+        prop dfs.http.policy HTTP_ONLY
+        return
+    fi
+    local keytab=$KEYTAB_DIR/hdfs.keytab
+    prop dfs.http.policy HTTPS_ONLY
+    prop dfs.block.access.token.enable true
+    prop dfs.namenode.kerberos.principal "$HDFS_PRINCIPAL"
+    prop dfs.namenode.keytab.file "$keytab"
+    prop dfs.namenode.kerberos.internal.spnego.principal "$HTTP_PRINCIPAL"
+    prop dfs.datanode.kerberos.principal "$HDFS_PRINCIPAL"
+    prop dfs.datanode.keytab.file "$keytab"
+    prop dfs.web.authentication.kerberos.principal "$HTTP_PRINCIPAL"
+    prop dfs.web.authentication.kerberos.keytab "$keytab"
+    # SASL on the data-transfer port instead of privileged ports and jsvc (no root).
+    prop dfs.data.transfer.protection authentication
+}
+
+# make_tls DIR HOST: a self-signed certificate for HOST (and localhost, 127.0.0.1) in a JKS
+# keystore the daemons of group hadoop read, the same as a trust store, and as PEM (DIR/ca.pem) for
+# the Python and curl clients.
+make_tls() {
+    local dir=$1 cn=$2 keytool
+    keytool=$(java_home)/bin/keytool
+    tls_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    "$keytool" -genkeypair -noprompt -alias rig -keyalg RSA -keysize 2048 -validity 30 \
+        -dname "CN=$cn" -ext "SAN=dns:$cn,dns:localhost,ip:127.0.0.1" \
+        -keystore "$dir/keystore.jks" -storetype JKS -storepass "$tls_password" -keypass "$tls_password" \
+        > "$dir/keytool.log" 2>&1 || { cat "$dir/keytool.log" >&2; die "keytool -genkeypair failed"; }
+    "$keytool" -exportcert -rfc -alias rig -keystore "$dir/keystore.jks" -storepass "$tls_password" \
+        -file "$dir/ca.pem" >> "$dir/keytool.log" 2>&1 || die "keytool -exportcert failed"
+    "$keytool" -importcert -noprompt -alias rig -file "$dir/ca.pem" -keystore "$dir/truststore.jks" \
+        -storetype JKS -storepass "$tls_password" >> "$dir/keytool.log" 2>&1 || die "keytool -importcert failed"
+    chown root:hadoop "$dir/keystore.jks" "$dir/truststore.jks"
+    chmod 440 "$dir/keystore.jks"
+    chmod 444 "$dir/truststore.jks" "$dir/ca.pem"
+}
+
+# ssl-server.xml (the keystore's password: readable by group hadoop only) and ssl-client.xml.
+write_ssl_conf() {
+    local conf=$1
+    cat > "$conf/ssl-server.xml" <<EOF
+<?xml version="1.0"?>
+<configuration>
+  <property><name>ssl.server.keystore.location</name><value>$run_dir/tls/keystore.jks</value></property>
+  <property><name>ssl.server.keystore.password</name><value>$tls_password</value></property>
+  <property><name>ssl.server.keystore.keypassword</name><value>$tls_password</value></property>
+  <property><name>ssl.server.truststore.location</name><value>$run_dir/tls/truststore.jks</value></property>
+  <property><name>ssl.server.truststore.password</name><value>$tls_password</value></property>
+</configuration>
+EOF
+    chown root:hadoop "$conf/ssl-server.xml"
+    chmod 640 "$conf/ssl-server.xml"
+    cat > "$conf/ssl-client.xml" <<EOF
+<?xml version="1.0"?>
+<configuration>
+  <property><name>ssl.client.truststore.location</name><value>$run_dir/tls/truststore.jks</value></property>
+  <property><name>ssl.client.truststore.password</name><value>$tls_password</value></property>
+</configuration>
+EOF
 }

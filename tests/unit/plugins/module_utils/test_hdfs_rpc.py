@@ -35,6 +35,13 @@ TRACE = '\n\tat org.apache.hadoop.hdfs.server.namenode.FSDirMkdirOp.mkdirs(FSDir
      ('StandbyException', 'Operation category READ is not supported in state standby')),
     (OSError('Connection refused (os error 111)'), (None, 'Connection refused (os error 111)')),
     (RuntimeError(''), (None, 'RuntimeError')),
+    # hdfs-native 0.14.7 without a ticket, as seen on the secure rig.
+    (RuntimeError('GSSAPIError(GssMajorCodes { raw: "0x00070000", calling_error: "none", routine_error: '
+                  '"GSS_S_NO_CRED", supplementary_info: "0x0000" }, 2529639053, "No credentials were supplied: '
+                  'No Kerberos credentials available (default cache: FILE:/tmp/cc)")'),
+     ('GSSAPIError', 'Kerberos (GSSAPI) authentication failed: No credentials were supplied: No Kerberos '
+                     'credentials available (default cache: FILE:/tmp/cc). Give kerberos_keytab and '
+                     'kerberos_principal, or run with a ticket cache that holds a valid ticket.')),
 ])
 def test_parse_error(exc, expected):
     assert parse_error(exc) == expected

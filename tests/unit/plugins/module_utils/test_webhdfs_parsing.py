@@ -22,6 +22,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._webhdfs import
     operation_url,
     parse_liststatus,
     parse_remote_exception,
+    refused_message,
     permission_param,
     redact,
     request_failure,
@@ -265,3 +266,13 @@ def test_request_failure_messages(exc, wanted):
     for part in wanted:
         assert part in message
     assert SECRET not in message and SPNEGO not in message
+
+
+def test_a_refusal_names_jettys_title_not_its_page():
+    page = '<html>\n<head>\n<title>Error 401 Authentication required</title>\n</head><body>...</body></html>'
+    kerberos = refused_message('https://nn:9871', 401, page, kerberos=True)
+    assert kerberos.startswith('https://nn:9871 refused the request (HTTP 401: Error 401 Authentication required): '
+                               'no Kerberos ticket was accepted.')
+    assert '<' not in kerberos
+    simple = refused_message('http://nn:9870', 401, 'Authentication required', kerberos=False)
+    assert 'set kerberos=true with kerberos_keytab and kerberos_principal' in simple
