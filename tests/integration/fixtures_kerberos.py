@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from fixtures_hadoop import REPO_ROOT, HadoopRig, read_env_file, start_rig, stop_rig
+from fixtures_hadoop import REPO_ROOT, HadoopRig, start_rig, stop_rig
+from rigs import read_env_file
 
 KDC_RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'kdc')
 

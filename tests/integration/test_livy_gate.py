@@ -24,8 +24,9 @@ import pytest
 import requests
 
 from fixtures_livy import hdfs_owner, yarn_app_user
-from fixtures_livy_gate import free_port, start_gate
+from fixtures_livy_gate import start_gate
 from playbook import REPO_ROOT, ansible_env, run_playbook
+from rigs import free_port
 
 JSON = {'Content-Type': 'application/json', 'X-Requested-By': 'test'}
 
