@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import uuid
@@ -197,3 +198,62 @@ def test_a_container_that_cannot_be_read_fails_naming_it(container, message):
         run = run_playbook(local_play([dict(task, ignore_errors=True)]))
         result = run.task(task['name'])
         assert result['failed'] is True and container in result['msg'] and message in result['msg'], result['msg']
+
+
+def role_run(tmp_path, container, homes, users, check=False, **extra):
+    """The role with the hub in `container`: accounts and sparkmagic files only (no service touched)."""
+    if not (tmp_path / 'livy.conf').exists():
+        shutil.copy(os.path.join(REPO_ROOT, 'tests', 'unit', 'fixtures', 'livy.conf.template'), tmp_path / 'livy.conf')
+        shutil.copy(os.path.join(REPO_ROOT, 'tests', 'integration', 'files', 'core-site.xml'), tmp_path / 'core-site.xml')
+    variables = dict({
+        'livy_impersonation_livy_conf_path': str(tmp_path / 'livy.conf'),
+        'livy_impersonation_core_site_path': str(tmp_path / 'core-site.xml'),
+        'livy_impersonation_users': users,
+        'livy_impersonation_proxyuser_hosts': ['master-1.example.internal'],
+        'livy_impersonation_hdfs_homedirs': False,
+        'livy_impersonation_livy_restart': False,
+        'livy_impersonation_proxyuser_apply': 'none',
+        'livy_impersonation_backup': False,
+        'livy_impersonation_jupyterhub_container': container,
+        'livy_impersonation_create_os_users': True,
+        'livy_impersonation_sparkmagic_config': True,
+        'livy_impersonation_sparkmagic_home_base': str(homes),
+        'livy_impersonation_sparkmagic_livy_url': 'http://master-1.example.internal:8998',
+    }, **extra)
+    play = local_play([{'name': 'Apply the role', 'ansible.builtin.include_role': {
+        'name': 'datalake.notebooks.livy_impersonation'}}])
+    return run_playbook(play, extra_vars=variables, check=check)
+
+
+ACCOUNTS = "Notebook users exist as OS users (PAM-authenticated hubs)"
+SPARKMAGIC = "Each notebook user's sparkmagic sessions run as that user (config.json)"
+
+
+def test_the_role_makes_the_users_and_their_files_in_the_container(hub, tmp_path):
+    container, homes = hub
+    users = ['dnhc-rol1', 'dnhc-rol2']
+    first = role_run(tmp_path, container, homes, users)
+    assert first.rc == 0, first.stdout[-3000:]
+    assert first.task(ACCOUNTS)['created'] == users and first.task(SPARKMAGIC)['changed_users'] == users
+    for name in users:
+        entry = getent(name, container)
+        # As the EMR guide makes them: useradd -m -s /bin/bash -N (the default group, users).
+        assert entry[3] == '100' and entry[6] == '/bin/bash' and getent(name) is None
+        mine = read_as(container, name, '/home/%s/.sparkmagic/config.json' % name)
+        assert mine.returncode == 0 and json.loads(mine.stdout)['session_configs']['proxyUser'] == name
+    for check in (True, False):
+        again = role_run(tmp_path, container, homes, users, check=check)
+        assert again.rc == 0 and again.changed == 0, again.stdout[-3000:]
+
+
+def test_the_role_makes_no_account_in_the_container_for_a_refused_name(hub, tmp_path):
+    container, homes = hub
+    run = role_run(tmp_path, container, homes, ['dnhc-new', 'dnhc-super'],
+                   livy_impersonation_hdfs_superuser='dnhc-super')
+    assert run.rc != 0 and 'must not contain dnhc-super' in run.stdout
+    assert getent('dnhc-new', container) is None and getent('dnhc-super', container) is None
+
+
+def test_the_role_refuses_a_container_name_that_is_not_one(tmp_path):
+    run = role_run(tmp_path, '--rm', tmp_path, ['dnhc-new'])
+    assert run.rc != 0 and 'livy_impersonation_jupyterhub_container' in run.stdout
