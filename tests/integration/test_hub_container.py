@@ -232,6 +232,10 @@ SPARKMAGIC = "Each notebook user's sparkmagic sessions run as that user (config.
 def test_the_role_makes_the_users_and_their_files_in_the_container(hub, tmp_path):
     container, homes = hub
     users = ['dnhc-rol1', 'dnhc-rol2']
+    # Check mode on a node where the accounts are still to be made: reported, nothing made.
+    check = role_run(tmp_path, container, homes, users, check=True)
+    assert check.rc == 0, check.stdout[-3000:]
+    assert check.task(ACCOUNTS)['created'] == users and getent(users[0], container) is None
     first = role_run(tmp_path, container, homes, users)
     assert first.rc == 0, first.stdout[-3000:]
     assert first.task(ACCOUNTS)['created'] == users and first.task(SPARKMAGIC)['changed_users'] == users
