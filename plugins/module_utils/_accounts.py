@@ -10,6 +10,7 @@ Plain Python: no Ansible import, unit-tested alone.
 from __future__ import annotations
 
 import pwd
+import re
 import shlex
 from dataclasses import dataclass
 
@@ -20,25 +21,84 @@ class Owner:
     gid: int
 
 
+@dataclass(frozen=True)
+class Account:
+    """One passwd(5) entry, as far as the files written for its user need it."""
+
+    uid: int
+    gid: int
+    home: str
+
+    @property
+    def owner(self):
+        return Owner(self.uid, self.gid)
+
+
 class PasswdError(ValueError):
     """A passwd database text that cannot be read."""
 
 
+class ContainerError(Exception):
+    """A container whose account database cannot be read."""
+
+
+# uid_t and gid_t are 32 bits; (uid_t) -1 means "no change" to chown, never an owner.
+MAX_ID = 2 ** 32 - 2
+# A container name as Docker accepts it (also what keeps it from being read as an option).
+CONTAINER_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]*\Z')
+
+
+def _number(field):
+    # int() also takes ' 12', '+12', '1_2' and non-ASCII digits; a passwd id is ASCII digits only.
+    if not field or not field.isascii() or not field.isdigit() or int(field) > MAX_ID:
+        return None
+    return int(field)
+
+
 def parse_passwd(text):
-    """{name: Owner} from passwd(5) text (what `getent passwd` prints). The first entry of a name wins."""
-    owners = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    """{name: Account} from passwd(5) text (what `getent passwd` prints). The first entry of a name wins.
+
+    Lines end at "\\n" only, as the C library reads them: the other characters str.splitlines()
+    breaks at (form feed, U+0085, U+2028, ...) may stand inside a GECOS field a user wrote with
+    chfn, and must not start an entry. A line that is not seven fields with numeric ids is an
+    error, never skipped or guessed at.
+    """
+    accounts = {}
+    for number, line in enumerate(text.split('\n'), 1):
+        line = line[:-1] if line.endswith('\r') else line
         if not line.strip() or line.startswith(('#', '+', '-')):
             continue
         fields = line.split(':')
-        if len(fields) < 7:
+        if len(fields) != 7:
             raise PasswdError('line %d has %d fields, passwd(5) lines have 7' % (number, len(fields)))
-        try:
-            owner = Owner(int(fields[2]), int(fields[3]))
-        except ValueError:
-            raise PasswdError('line %d: uid and gid must be numbers' % number) from None
-        owners.setdefault(fields[0], owner)
-    return owners
+        uid, gid = _number(fields[2]), _number(fields[3])
+        if uid is None or gid is None:
+            raise PasswdError('line %d: uid and gid must be decimal numbers up to %d' % (number, MAX_ID))
+        accounts.setdefault(fields[0], Account(uid, gid, fields[5]))
+    return accounts
+
+
+def container_name_problem(name):
+    """Why `name` cannot be a container's name, or None."""
+    if not isinstance(name, str) or not CONTAINER_NAME.match(name):
+        return 'must be a Docker container name (letters, digits, "_", "." and "-", not starting with one of the last three)'
+    return None
+
+
+def container_accounts(run, cli, container):
+    """{name: Account} of the container's account database, read with one `CLI exec CONTAINER getent passwd`.
+
+    `run(argv)` runs a command and returns (rc, stdout, stderr). Raises ContainerError.
+    """
+    argv = [cli, 'exec', container, 'getent', 'passwd']
+    rc, out, err = run(argv)
+    if rc != 0:
+        raise ContainerError('Cannot read the accounts of container %s (%s exited %d): %s'
+                             % (container, ' '.join(argv), rc, (err or out).strip()))
+    try:
+        return parse_passwd(out)
+    except PasswdError as exc:
+        raise ContainerError('The account database of container %s cannot be read: %s.' % (container, exc)) from None
 
 
 def host_owners(users):

@@ -34,7 +34,8 @@ options:
   container:
     description:
       - Make the accounts inside this running container instead of on the host, with
-        O(container_cli) C(exec).
+        O(container_cli) C(exec). The container's account database is read once with
+        C(getent passwd); a line of it that is not a passwd(5) entry fails the task.
     type: str
   container_cli:
     description:
@@ -96,16 +97,12 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
 
 
 def container_owners(module, users):
-    """{user: Owner} for the users the container's account database knows (one exec)."""
-    cli, name = module.params['container_cli'], module.params['container']
-    rc, out, err = module.run_command([cli, 'exec', name, 'getent', 'passwd'])
-    if rc != 0:
-        module.fail_json(msg='Cannot read the accounts of container %s (%s exec %s getent passwd exited %d): %s'
-                             % (name, cli, name, rc, err.strip() or out.strip()), created=[])
+    """{user: Account} for the users the container's account database knows (one exec)."""
     try:
-        known = _accounts.parse_passwd(out)
-    except _accounts.PasswdError as exc:
-        module.fail_json(msg='The account database of container %s cannot be read: %s.' % (name, exc), created=[])
+        known = _accounts.container_accounts(module.run_command, module.params['container_cli'],
+                                             module.params['container'])
+    except _accounts.ContainerError as exc:
+        module.fail_json(msg=str(exc), created=[])
     return dict((user, known[user]) for user in users if user in known)
 
 
@@ -127,6 +124,10 @@ def main():
     if problems:
         module.fail_json(msg=describe_invalid_names('users', problems), created=[], invalid_users=invalid_users(problems))
     container = module.params['container']
+    if container is not None:
+        problem = _accounts.container_name_problem(container)
+        if problem:
+            module.fail_json(msg='container %r %s.' % (container, problem), created=[])
     existing = container_owners(module, users) if container else _accounts.host_owners(users)
     missing = [user for user in users if user not in existing]
     result = dict(changed=bool(missing), created=missing)

@@ -46,6 +46,25 @@ options:
   home_base:
     description:
       - The directory that holds the users' home directories, as this host sees it.
+      - With O(container), the host path of the directory the container sees as
+        O(container_home_base) (on EMR, V(/var/lib/jupyter/home) is the C(jupyterhub) container's C(/home)).
+    type: path
+    default: /home
+  container:
+    description:
+      - The users are accounts of this running container (the hub's, C(jupyterhub) on EMR), not of
+        this host. Their uid and gid are read from the container's account database (one
+        O(container_cli) C(exec) running C(getent passwd)), and each file is written on this host under
+        O(home_base) with those ids, so the user owns it inside the container.
+      - A user whose home in the container is not O(container_home_base)/USER is refused (their
+        notebook would not read the file written under O(home_base)).
+    type: str
+  container_cli:
+    description: The container engine's command.
+    type: path
+    default: docker
+  container_home_base:
+    description: The parent of the users' homes as the container sees it (its mount of O(home_base)).
     type: path
     default: /home
   config:
@@ -57,7 +76,8 @@ options:
   set_owner:
     description:
       - Make each user own their C(.sparkmagic) directory and C(config.json) (user and primary group
-        from this host's account database). The user's home must then belong to the user.
+        from this host's account database, or with O(container) from the container's). The user's home
+        must then belong to the user.
       - When V(false), new files belong to the user the module runs as.
     type: bool
     default: true
@@ -198,6 +218,7 @@ diff:
 import copy
 import datetime
 import json
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
@@ -284,6 +305,9 @@ def main():
         argument_spec=dict(
             users=dict(type='list', elements='str', required=True),
             home_base=dict(type='path', default='/home'),
+            container=dict(type='str'),
+            container_cli=dict(type='path', default='docker'),
+            container_home_base=dict(type='path', default='/home'),
             config=dict(type='dict', required=True),
             set_owner=dict(type='bool', default=True),
             backup=dict(type='bool', default=False),
@@ -318,14 +342,37 @@ def main():
     problems = invalid_names(users)
     if problems:
         module.fail_json(msg=describe_invalid_names('users', problems), invalid_users=invalid_users(problems), **result)
+    container = module.params['container']
     owners = {}
-    if module.params['set_owner']:
+    if container is not None:
+        problem = _accounts.container_name_problem(container)
+        if problem:
+            module.fail_json(msg='container %r %s.' % (container, problem), **result)
+        try:
+            accounts = _accounts.container_accounts(module.run_command, module.params['container_cli'], container)
+        except _accounts.ContainerError as exc:
+            module.fail_json(msg=str(exc), **result)
+        known = [user for user in users if user in accounts]
+        if module.params['set_owner']:
+            owners = dict((user, accounts[user].owner) for user in known)
+        for user in known:
+            expected = os.path.normpath(os.path.join(module.params['container_home_base'], user))
+            if os.path.normpath(accounts[user].home) != expected:
+                # The notebook reads ~/.sparkmagic from the home its passwd entry names.
+                reason = 'is not the home of %s in container %s (%s is)' % (user, container, accounts[user].home)
+                result['refused'].append(dict(user=user, path=os.path.join(base, user), reason=reason))
+                module.warn('%s: %s %s; nothing was written for %s.' % (user, os.path.join(base, user), reason, user))
+        where = 'in container %s' % container
+    elif module.params['set_owner']:
         owners = _accounts.host_owners(users)
+        where = 'on this host'
+    if module.params['set_owner']:
         unknown = [user for user in users if user not in owners]
         if unknown:
-            module.fail_json(msg='No OS account for %s on this host, so their config.json cannot be owned by them:'
-                                 ' create the accounts first, or set set_owner: false.' % ', '.join(unknown),
+            module.fail_json(msg='No OS account for %s %s, so their config.json cannot be owned by them:'
+                                 ' create the accounts first, or set set_owner: false.' % (', '.join(unknown), where),
                              users=unknown, **result)
+    users = [user for user in users if user not in set(entry['user'] for entry in result['refused'])]
 
     diffs = []
     backups = {}

@@ -15,7 +15,7 @@ c.ConfigurableHTTPProxy.pid_file = '/var/lib/jupyterhub/jupyterhub-proxy.pid'
 c.JupyterHub.authenticator_class = 'dummy'
 c.Authenticator.allow_all = True
 
-# The token is made on the node's first boot (/usr/local/libexec/dn/hub-token).
+# The token is made on the hub container's first start (/usr/local/libexec/dn/hub-token).
 c.JupyterHub.services = [
     {'name': 'ops', 'api_token': Path('/etc/jupyterhub/service-token').read_text().strip()},
 ]
