@@ -329,7 +329,8 @@ def route(method, path, query, allow_paths=()):
     """The Route of a request, or Refusal. `query` is a list of (name, value) pairs."""
     if any(name.lower() == 'doas' for name, dummy in query):
         raise Refusal(403, 'doAs is not accepted: your sessions and batches run as you', 'doAs in query')
-    if not PATH_CHARS.match(path) or '//' in path or any(part in ('.', '..') for part in path.split('/')):
+    if (not PATH_CHARS.match(path) or '//' in path
+            or ('/.' in path and any(part in ('.', '..') for part in path.split('/')))):
         raise Refusal(400, 'unsupported characters in the path %s' % path[:200], 'bad path')
     if method not in ('GET', 'POST', 'DELETE', 'HEAD'):
         raise Refusal(405, 'method %s is not supported' % method, 'method')
@@ -539,6 +540,7 @@ class Gate:
             except StopIteration as done:
                 return done.value
             answer = error = None
+            # Whatever it raises is handed to the flow, which decides.
             try:
                 if ask[0] == ASK_IDENTITY:
                     answer = self.authenticator.identify(ask[1])
@@ -546,7 +548,7 @@ class Gate:
                     answer = read_body()
                 else:
                     answer = self.livy.request(*ask[1:])
-            except Exception as exc:  # pylint: disable=broad-except - handed to the flow, which decides
+            except Exception as exc:  # pylint: disable=broad-except
                 error = exc
 
     def flow(self, method, target, headers):
@@ -637,12 +639,14 @@ MAX_RESPONSE_HEAD_BYTES = 256 * 1024
 HUB_THREADS = 16
 # A request that finds max_clients requests in progress waits at most this long for its turn.
 BUSY_WAIT_SECONDS = 5.0
-# How often idle clients and queued requests are looked at.
-SWEEP_SECONDS = 0.5
+# How often idle clients, queued requests and the deadlines of Livy calls are looked at: a timeout
+# ends up to this much late.
+SWEEP_SECONDS = 0.25
 TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")   # used with fullmatch
-# Control characters other than tab, and a CR or LF that is not part of a line end: a bare LF in a
-# header value would become a header of its own on the way to Livy.
-BAD_HEAD_BYTES = re.compile(rb'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff]|\r(?!\n)|(?<!\r)\n')
+# What a request head may hold besides its CRLF line ends: visible ASCII, space and tab. Anything
+# else is refused, a bare CR or LF above all: in a header value it would become a header of its own
+# on the way to Livy.
+HEAD_BYTES = bytes(range(0x20, 0x7f)) + b'\t'
 # Headers that must not come twice (two Content-Lengths are how requests are smuggled).
 SINGLE_HEADERS = frozenset(('authorization', 'content-length', 'transfer-encoding', 'host', 'content-type'))
 REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -665,7 +669,7 @@ def parse_head(head):
     control characters, bare CR or LF, folded lines, space before the colon, non-ASCII bytes and a
     repeated Content-Length, Transfer-Encoding, Authorization, Host or Content-Type are refused.
     """
-    if BAD_HEAD_BYTES.search(head):
+    if head.replace(b'\r\n', b'').translate(None, HEAD_BYTES):
         raise BadRequest(400, 'control or non-ASCII characters in the request head')
     lines = head.split(b'\r\n')
     if len(lines) - 1 > MAX_HEADERS:
@@ -758,14 +762,14 @@ class AuditLog:
 class LivyCall:
     """One request to Livy: its bytes, the callback for its outcome, its deadline."""
 
-    __slots__ = ('pool', 'method', 'data', 'done', 'timer', 'conn', 'reused', 'retried', 'finished')
+    __slots__ = ('pool', 'method', 'data', 'done', 'deadline', 'conn', 'reused', 'retried', 'finished')
 
-    def __init__(self, pool, method, data, done):
+    def __init__(self, pool, method, data, done, deadline):
         self.pool = pool
         self.method = method
         self.data = data
         self.done = done
-        self.timer = None
+        self.deadline = deadline
         self.conn = None
         self.reused = False
         self.retried = False
@@ -775,7 +779,7 @@ class LivyCall:
         if self.finished:
             return
         self.finished = True
-        self.timer.cancel()
+        self.pool.calls.discard(self)
         self.done(result, error)
 
     def timed_out(self):
@@ -964,6 +968,8 @@ class LivyPool:
         self.size = size
         self.max_idle = max_idle
         self.idle = []
+        self.calls = set()   # in progress
+        self.ticker = None
 
     def request(self, method, path, body, headers, done):
         lines = ['%s %s%s HTTP/1.1\r\nHost: %s\r\n' % (method, self.prefix, path, self.host_header)]
@@ -975,9 +981,19 @@ class LivyPool:
         data = ''.join(lines).encode('ascii')
         if body:
             data += body
-        call = LivyCall(self, method, data, done)
-        call.timer = self.loop.call_later(self.timeout, call.timed_out)
+        call = LivyCall(self, method, data, done, self.loop.time() + self.timeout)
+        self.calls.add(call)
+        if self.ticker is None:
+            self.ticker = self.loop.call_later(SWEEP_SECONDS, self._expire)
         self._send(call)
+
+    def _expire(self):
+        # One timer for all calls in progress, rather than one a call: a deadline ends up to
+        # SWEEP_SECONDS late.
+        now = self.loop.time()
+        for call in [call for call in self.calls if call.deadline <= now]:
+            call.timed_out()
+        self.ticker = self.loop.call_later(SWEEP_SECONDS, self._expire) if self.calls else None
 
     def _send(self, call):
         now = self.loop.time()
@@ -1019,6 +1035,8 @@ class LivyPool:
         call.finish(None, error)
 
     def close(self):
+        if self.ticker is not None:
+            self.ticker.cancel()
         for conn in self.idle:
             conn.drop()
         self.idle = []
@@ -1049,18 +1067,21 @@ class Exchange:
     def advance(self, answer=None, error=None):
         """Runs the flow until it waits for the client, Livy or the hub, or has decided."""
         server = self.conn.server
+        result = None
         while True:
             try:
                 ask = self.flow.send(answer) if error is None else self.flow.throw(error)
             except StopIteration as done:
                 result = done.value
                 break
-            except Exception as exc:  # pylint: disable=broad-except - a defect must still be answered and audited
+            # A defect in the gate must still be answered and audited.
+            except Exception as exc:  # pylint: disable=broad-except
                 LOG.exception('request failed in the gate')
                 out = json.dumps({'msg': 'the gate failed on this request'}).encode('utf-8')
                 result = (500, [('Content-Type', 'application/json')], out, None, 'gate error: %s' % type(exc).__name__)
                 break
             answer = error = None
+            # Whatever these raise is handed to the flow, which decides.
             try:
                 if ask[0] == ASK_LIVY:
                     server.livy.request(ask[1], ask[2], ask[3], ask[4], self.answered)
@@ -1069,7 +1090,7 @@ class Exchange:
                     server.identify(ask[1], self.answered)
                     return
                 length = body_length(self.headers, server.config['max_body_bytes'])
-            except Exception as exc:  # pylint: disable=broad-except - handed to the flow, which decides
+            except Exception as exc:  # pylint: disable=broad-except
                 error = exc
                 continue
             if len(self.conn.buffer) >= length:
@@ -1124,6 +1145,11 @@ class ClientConnection(asyncio.Protocol):
     def connection_lost(self, exc):
         self.closed = True
         self.server.connections.discard(self)
+        exchange = self.exchange
+        if exchange is not None and exchange.want_body is not None:
+            # Its body will never come: the request is decided (refused) and audited all the same.
+            exchange.want_body = None
+            exchange.advance(None, Refusal(400, 'the request body did not arrive', 'client left before its body'))
 
     def pause_writing(self):
         self.writing_paused = True
@@ -1225,7 +1251,9 @@ class ClientConnection(asyncio.Protocol):
             self.closed = True
             self.transport.close()
         elif self.buffer or self.reading_paused:
-            self._next()
+            # The next request waits for the next turn of the loop: requests sent ahead one after the
+            # other are served in turn with everyone else's, not by a recursion.
+            server.loop.call_soon(self._next)
 
 
 class GateServer:
@@ -1281,8 +1309,11 @@ class GateServer:
         future.add_done_callback(lambda finished: self._identified(header, finished))
 
     def _identified(self, header, future):
-        error = future.exception()
-        result = None if error is not None else future.result()
+        if future.cancelled():   # the worker is stopping
+            error, result = Refusal(503, 'the gate is stopping; try again', 'stopping'), None
+        else:
+            error = future.exception()
+            result = None if error is not None else future.result()
         for done in self.checking.pop(header):
             done(result, error)
 
