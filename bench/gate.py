@@ -401,13 +401,26 @@ which the measured ratio above includes and this one does not.
 
 The gate serves each worker's connections from one event loop (no thread per client), keeps its
 connections to Livy alive, parses request and response heads itself and writes the audit lines of
-a loop turn in one write. At saturation its cost is mostly the kernel's: one read and one write
-towards the client and towards Livy per request. Raw numbers, every run: `bench/results/gate.json`.
+a loop turn in one write. Where its time goes at saturation (py-spy and `/proc`, earlier runs on
+this machine): before, with a thread per client, the gate spent about 370 µs of CPU per poll under
+wrk (and kept 53 %% of direct throughput against Python clients), most of it in `http.server`'s and
+`http.client`'s header parsing (the `email` package, about half), in `logging` (a sixth) and in
+threads taking turns; now the gate's decisions take a fifth of it and the rest is the event loop
+and the kernel's reads and writes, one of each towards the client and towards Livy per request: a
+second HTTP hop on the same two cores.
+With wrk, which costs almost nothing itself, that hop is %(gate_us).0f µs of CPU against Livy's
+%(livy_us).0f µs per poll, and the gate keeps %(s_ratio).0f %% of direct throughput; with Python clients,
+whose own cost per request is of Livy's order, %(sp_ratio).0f %%. Where the CPU is the only limit,
+keeping 80 %% against wrk would need the gate to cost at most a quarter of what Livy and wrk cost
+direct, about %(budget_us).0f µs a poll. Raw numbers, every run: `bench/results/gate.json`.
 ''' % {
         'when': results['when'], 'machine': results['machine'], 'block': results['block'], 'rows': '\n'.join(rows),
         'load_before': load['before']['uptime'], 'load_after': load['after']['uptime'], 'cores': os.cpu_count(),
         'workers': tp['workers'], 'clients': tp['clients'], 'processes': tp['processes'], 'seconds': tp['seconds'],
-        'rounds': tp['rounds'],
+        'rounds': tp['rounds'], 'gate_us': tp['saturation']['gate']['cpu_us_per_request']['gate'],
+        'livy_us': tp['saturation']['direct']['cpu_us_per_request']['livy'],
+        's_ratio': tp['saturation']['ratio'] * 100, 'sp_ratio': tp['saturation_python']['ratio'] * 100,
+        'budget_us': 0.25 * sum(tp['saturation']['direct']['cpu_us_per_request'].values()),
         'measured_tp': '%.0f %% paced; %.0f %% at saturation (wrk); %.0f %% at saturation (Python clients)' % (
             tp['paced']['ratio'] * 100, tp['saturation']['ratio'] * 100, tp['saturation_python']['ratio'] * 100),
         't_p50': TARGETS['p50_added_ms'], 't_ratio': TARGETS['throughput_ratio'] * 100,
@@ -429,7 +442,11 @@ def main(argv=None):
     parser.add_argument('--workers', type=int, default=2, help="the gate's worker processes (default 2)")
     parser.add_argument('--run-root', default=os.environ.get('BENCH_RUN_ROOT', '/var/tmp/datalake-notebooks-bench-gate'))
     parser.add_argument('--no-doc', action='store_true', help='do not rewrite docs/benchmarks-gate.md')
+    parser.add_argument('--render', metavar='FILE', help='only rewrite docs/benchmarks-gate.md from a saved results file')
     args = parser.parse_args(argv)
+    if args.render:
+        render(json.loads(Path(args.render).read_text()))
+        return
 
     ensure_wrk()
     rigs = Rigs(args.run_root)

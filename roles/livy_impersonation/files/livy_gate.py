@@ -15,8 +15,12 @@ reached Livy, forwards to a Livy bound to loopback, and makes "who ran this" tru
 * no credentials, a wrong token or an unreachable hub: refused, never forwarded.
 
 Standard library only, so nothing is installed on the master node. The decisions (credentials,
-cache, routing, policy, listing filters) are plain functions and classes without sockets; the
-HTTP plumbing at the end is thin over them. Run: python3 livy_gate.py --config /etc/livy-gate/gate.json
+cache, routing, policy, listing filters) are plain functions and classes without sockets, and a
+request's whole decision is one generator (Gate.flow) that asks for what it needs. The server at
+the end drives it: one asyncio event loop per worker process, its own HTTP/1.1 reading and writing
+(strict where a lenient reading could smuggle a request), kept-alive connections to Livy from the
+same loop, and threads only for the hub's token checks. Run:
+python3 livy_gate.py --config /etc/livy-gate/gate.json
 """
 
 from __future__ import annotations
