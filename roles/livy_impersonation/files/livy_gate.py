@@ -734,7 +734,8 @@ def _printable(text):
 class AuditLog:
     """The audit trail: one line a request, in the format of the gate's other log lines.
 
-    Lines of one turn of the event loop leave in one write, after the answers of that turn.
+    Lines of one turn of the event loop leave in one write, before the answers of that turn
+    (GateServer.deliver).
     """
 
     def __init__(self, loop, stream):
@@ -1218,6 +1219,13 @@ class ClientConnection(asyncio.Protocol):
         self.exchange = Exchange(self, method, target, version, headers, began)
         self.server.admit(self.exchange)
 
+    def deliver(self, chunks, close):
+        if self.transport.is_closing():
+            return
+        self.transport.writelines(chunks)
+        if close:
+            self.transport.close()
+
     def _refuse_head(self, bad):
         self.exchange = Exchange(self, '-', '-', 'HTTP/1.0', {}, self.server.loop.time())
         out = json.dumps({'msg': bad.message}).encode('utf-8')
@@ -1236,24 +1244,23 @@ class ClientConnection(asyncio.Protocol):
             head.append('Connection: close\r\n')
         head.append('\r\n')
         data = ''.join(head).encode('latin-1')
-        if not self.closed:
-            if exchange.method == 'HEAD':
-                self.transport.write(data)
-            elif len(body) < 65536:
-                self.transport.write(data + body)
-            else:
-                self.transport.writelines((data, body))
+        if exchange.method == 'HEAD':
+            chunks = (data,)
+        elif len(body) < 65536:
+            chunks = (data + body,)
+        else:
+            chunks = (data, body)
         # The audit line: who, what, the outcome. The path only: the query is the client's.
         path = urlsplit(exchange.target).path[:200] if exchange.target != '-' else '-'
         server.audit.line(user, exchange.method, path, status, (server.loop.time() - exchange.began) * 1000,
                           self.client, reason)
+        server.send(self, chunks, close)
         self.exchange = None
         self.last_seen = server.loop.time()
         if admitted:
             server.release()
         if close:
             self.closed = True
-            self.transport.close()
         elif self.buffer or self.reading_paused:
             # The next request waits for the next turn of the loop: requests sent ahead one after the
             # other are served in turn with everyone else's, not by a recursion.
@@ -1270,6 +1277,7 @@ class GateServer:
         self.livy = livy
         self.audit = audit
         self.connections = set()
+        self.outbox = []
         self.active = 0
         self.queued = collections.deque()
         self.hub_threads = concurrent.futures.ThreadPoolExecutor(HUB_THREADS, thread_name_prefix='hub')
@@ -1280,6 +1288,19 @@ class GateServer:
 
     def protocol(self):
         return ClientConnection(self)
+
+    def send(self, conn, chunks, close):
+        """Queues an answer; the answers of a loop turn leave after that turn's audit lines are written,
+        so that no client sees an answer the audit trail does not hold yet."""
+        if not self.outbox:
+            self.loop.call_soon(self.deliver)
+        self.outbox.append((conn, chunks, close))
+
+    def deliver(self):
+        self.audit.flush()
+        outbox, self.outbox = self.outbox, []
+        for conn, chunks, close in outbox:
+            conn.deliver(chunks, close)
 
     def date(self):
         second = int(time.time())
