@@ -163,6 +163,12 @@ def test_diego_uses_his_own_objects(gated_livy, diegos_objects):
                         json={'code': '1'}, headers=JSON)
     assert statement.status_code != 403, statement.text
     assert 'msg' not in statement.text or 'is not yours' not in statement.text
+    # Livy answers a batch's DELETE only once spark-submit has reported (or failed to start) the YARN
+    # application, which on a loaded machine takes longer than a request's timeout: wait for that first.
+    deadline = time.monotonic() + 300
+    while (through(rig, 'GET', '/batches/%d' % diegos_objects['batch'], 'diego').json()['state'] in ('starting',)
+           and time.monotonic() < deadline):
+        time.sleep(2)
     assert through(rig, 'DELETE', '/batches/%d' % diegos_objects['batch'], 'diego').status_code == 200
     assert through(rig, 'DELETE', '/sessions/%d' % diegos_objects['session'], 'diego').status_code == 200
     assert diegos_objects['session'] not in session_ids(rig)
