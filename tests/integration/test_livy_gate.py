@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -163,6 +164,12 @@ def test_diego_uses_his_own_objects(gated_livy, diegos_objects):
                         json={'code': '1'}, headers=JSON)
     assert statement.status_code != 403, statement.text
     assert 'msg' not in statement.text or 'is not yours' not in statement.text
+    # Livy answers a batch's DELETE only once spark-submit has reported (or failed to start) the YARN
+    # application, which on a loaded machine takes longer than a request's timeout: wait for that first.
+    deadline = time.monotonic() + 300
+    while (through(rig, 'GET', '/batches/%d' % diegos_objects['batch'], 'diego').json()['state'] in ('starting',)
+           and time.monotonic() < deadline):
+        time.sleep(2)
     assert through(rig, 'DELETE', '/batches/%d' % diegos_objects['batch'], 'diego').status_code == 200
     assert through(rig, 'DELETE', '/sessions/%d' % diegos_objects['session'], 'diego').status_code == 200
     assert diegos_objects['session'] not in session_ids(rig)
@@ -255,6 +262,79 @@ def test_body_size_is_bounded(gated_livy):
     response = through(gated_livy, 'POST', '/batches', 'shirley', data=body, headers=JSON)
     assert response.status_code == 413, response.text
     assert batch_ids(gated_livy) == before
+
+
+def raw_exchange(rig, data):
+    """The gate's answer to these bytes sent on one connection, read until it closes or falls silent."""
+    host, port = rig.gate.url.split('//', 1)[1].split(':')
+    chunks = []
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(data)
+        sock.settimeout(3)
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except socket.timeout:
+            pass
+    return b''.join(chunks)
+
+
+def test_heads_that_could_smuggle_a_request_are_refused(gated_livy):
+    auth = requests.auth._basic_auth_str(*gated_livy.auth('shirley'))
+    body = json.dumps({'file': 'hdfs:///nothing.py'})
+    # Each would carry a second request (or a header of its own) to Livy if read leniently.
+    heads = [
+        'Content-Length: %d\r\nContent-Length: 0' % len(body),
+        'Content-Length: %d\r\nX-A: 1\nContent-Length: 0' % len(body),
+        'Content-Length : %d' % len(body),
+        'Content-Length: %d\r\n X-Folded: 1' % len(body),
+    ]
+    before = batch_ids(gated_livy)
+    for head in heads:
+        smuggled = 'GET /batches HTTP/1.1\r\nAuthorization: %s\r\n\r\n' % auth
+        answer = raw_exchange(gated_livy, ('POST /batches HTTP/1.1\r\nAuthorization: %s\r\n%s\r\n\r\n%s%s'
+                                           % (auth, head, body, smuggled)).encode())
+        assert answer.startswith(b'HTTP/1.1 400 '), (head, answer[:300])
+        assert answer.count(b'HTTP/1.1 ') == 1, (head, answer)
+        assert b'Connection: close' in answer
+    # A chunked body is refused before it is read, and the connection ends with the answer.
+    answer = raw_exchange(gated_livy, ('POST /batches HTTP/1.1\r\nAuthorization: %s\r\nTransfer-Encoding: chunked'
+                                       '\r\n\r\n%x\r\n%s\r\n0\r\n\r\n' % (auth, len(body), body)).encode())
+    assert answer.startswith(b'HTTP/1.1 411 ') and answer.count(b'HTTP/1.1 ') == 1, answer[:300]
+    assert batch_ids(gated_livy) == before
+    assert 'outcome="bad request: repeated content-length header"' in gated_livy.gate.log()
+
+
+def test_requests_sent_ahead_are_answered_in_order(gated_livy):
+    auth = requests.auth._basic_auth_str(*gated_livy.auth('shirley'))
+    ahead = ''.join('GET /version HTTP/1.1\r\nAuthorization: %s\r\n\r\n' % auth for dummy in range(30))
+    ahead += 'GET /batches HTTP/1.1\r\n\r\nGET /sessions/0/../1 HTTP/1.1\r\nAuthorization: %s\r\n' % auth
+    ahead += 'Connection: close\r\n\r\n'
+    answer = raw_exchange(gated_livy, ahead.encode())
+    # Answers follow each other without a line end between a body and the next status line.
+    statuses = [int(status) for status in re.findall(rb'HTTP/1\.1 (\d{3}) ', answer)]
+    assert statuses == [200] * 30 + [401, 400], statuses
+
+
+def test_no_100_continue_before_the_credentials_are_checked(gated_livy):
+    answer = raw_exchange(gated_livy, b'POST /batches HTTP/1.1\r\nAuthorization: Basic c2hpcmxleTp3cm9uZw==\r\n'
+                                      b'Content-Type: application/json\r\nContent-Length: 10\r\n'
+                                      b'Expect: 100-continue\r\n\r\n')
+    assert answer.startswith(b'HTTP/1.1 401 ') and b'100 Continue' not in answer, answer[:300]
+
+
+def test_a_hostile_proxy_user_cannot_forge_an_audit_line(gated_livy):
+    forged = 'diego"\n2026-01-01 00:00:00,000 livy_gate INFO user=diego method=POST path=/batches status=201'
+    response = through(gated_livy, 'POST', '/batches', 'shirley', headers=JSON,
+                       json={'file': 'hdfs:///nothing.py', 'proxyUser': forged})
+    assert response.status_code == 403, response.text
+    lines = gated_livy.gate.log().splitlines()
+    assert not any(line.startswith('2026-01-01 00:00:00,000') for line in lines)
+    assert any('user=shirley method=POST path=/batches status=403' in line and '\\n2026-01-01' in line
+               for line in lines)
 
 
 def test_ui_and_unknown_paths_are_refused(gated_livy):
