@@ -27,7 +27,6 @@ import multiprocessing
 import os
 import platform
 import re
-import shlex
 import shutil
 import socket
 import statistics
@@ -38,6 +37,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+# The rigs' env files and ports, as the integration fixtures have them.
+sys.path.insert(0, str(REPO / 'tests' / 'integration'))
+from rigs import free_port, read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 RIGS = REPO / 'tests' / 'rigs'
 GATE_PY = REPO / 'roles' / 'livy_impersonation' / 'files' / 'livy_gate.py'
 RESULTS = HERE / 'results' / 'gate.json'
@@ -48,22 +50,6 @@ USER = 'benchuser'
 
 def log(message):
     print('[%s] %s' % (time.strftime('%H:%M:%S'), message), file=sys.stderr, flush=True)
-
-
-def read_env_file(path):
-    values = {}
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith('#') and '=' in line:
-            key, dummy, value = line.partition('=')
-            values[key] = shlex.split(value)[0] if value else ''
-    return values
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def run(cmd, check=True, **kwargs):
