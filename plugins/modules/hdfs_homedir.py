@@ -298,11 +298,9 @@ elapsed:
   sample: 0.42
 """
 
-import os
-import socket
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import (
     FatalHdfsError,
@@ -315,17 +313,12 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend i
     summarize_failures,
     unique,
 )
-from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_cli import (
-    HdfsCliBackend,
-    cli_name_problem,
-)
-from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_site import (
-    HadoopSiteError,
-    namenode_urls,
-)
-from ansible_collections.datalake.notebooks.plugins.module_utils._kerberos import (
-    KerberosError,
-    PrivateTicket,
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_cli import cli_name_problem
+from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_select import (
+    SelectError,
+    default_workers,
+    get_ticket,
+    select_backend,
 )
 from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     describe_invalid_names,
@@ -333,12 +326,6 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     invalid_users,
     name_problem,
 )
-from ansible_collections.datalake.notebooks.plugins.module_utils import _hdfs_rpc, _webhdfs
-
-DEFAULT_WORKERS = 16
-# RPC calls in flight share one connection: more of them let the NameNode sync its edit log once
-# for more writes (bench/findings.md).
-RPC_WORKERS = 64
 
 
 def argument_spec():
@@ -389,82 +376,10 @@ def check_inputs(module):
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     if params['workers'] is None:
-        params['workers'] = RPC_WORKERS if params['backend'] == 'rpc' else DEFAULT_WORKERS
+        params['workers'] = default_workers(params['backend'])
     if params['workers'] < 1:
         module.fail_json(msg='workers must be at least 1, got %d' % params['workers'])
     return users, base, mode
-
-
-def get_ticket(module):
-    """The private ticket of kerberos_principal from kerberos_keytab, or None without a keytab."""
-    params = module.params
-    if params['kerberos_keytab'] is None:
-        return None
-    if not params['kerberos']:
-        module.fail_json(msg='kerberos_keytab and kerberos_principal need kerberos=true')
-    kinit = module.get_bin_path(params['kinit_bin'])
-    if kinit is None:
-        module.fail_json(msg='kinit_bin %s was not found on this node: install MIT Kerberos\' client tools '
-                             '(krb5-user, krb5-workstation) or set kinit_bin to its path' % params['kinit_bin'])
-
-    def run(argv, environ):
-        return module.run_command(argv, environ_update=environ)
-
-    ticket = PrivateTicket(run, params['kerberos_principal'], params['kerberos_keytab'], kinit_bin=kinit)
-    try:
-        ticket.acquire()
-    except KerberosError as exc:
-        ticket.close()
-        module.fail_json(msg=str(exc))
-    return ticket
-
-
-def make_backend(module, ccache=None):
-    params = module.params
-    if params['backend'] == 'cli':
-        def run(argv, environ):
-            return module.run_command(argv, environ_update=environ)
-        return HdfsCliBackend(run, hdfs_bin=params['hdfs_bin'], hdfs_user=params['hdfs_user'],
-                              kerberos=params['kerberos'], conf_dir=params['hadoop_conf_dir'], ccache=ccache,
-                              workers=min(params['workers'], os.cpu_count() or 1),
-                              safemode_timeout=params['safemode_timeout'])
-    if params['backend'] == 'rpc':
-        return make_rpc_backend(module, ccache)
-
-    if not _webhdfs.HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=str(_webhdfs.REQUESTS_IMPORT_ERROR))
-    if params['kerberos'] and not _webhdfs.HAS_GSSAPI:
-        module.fail_json(msg=missing_required_lib('requests-gssapi'), exception=str(_webhdfs.GSSAPI_IMPORT_ERROR))
-    urls = params['namenode_url']
-    if not urls:
-        # SPNEGO needs the NameNode's real host name (its HTTP/<host> principal), not localhost.
-        wildcard_host = socket.getfqdn() if params['kerberos'] else 'localhost'
-        try:
-            urls = namenode_urls(params['hadoop_conf_dir'], wildcard_host=wildcard_host)
-        except HadoopSiteError as exc:
-            module.fail_json(msg='Cannot find the NameNode: %s' % exc)
-    verify = params['validate_certs']
-    if verify and params['ca_path']:
-        verify = params['ca_path']
-    return _webhdfs.WebHdfsBackend(urls, user=params['hdfs_user'], kerberos=params['kerberos'],
-                                   verify=verify, timeout=params['timeout'], workers=params['workers'],
-                                   safemode_timeout=params['safemode_timeout'], ccache=ccache)
-
-
-def make_rpc_backend(module, ccache=None):
-    params = module.params
-    if not _hdfs_rpc.HAS_HDFS_NATIVE:
-        module.fail_json(msg=missing_required_lib('hdfs-native'), exception=str(_hdfs_rpc.HDFS_NATIVE_IMPORT_ERROR))
-    try:
-        url, config, conf_dir, shown = _hdfs_rpc.make_target(params['namenode_url'], params['hadoop_conf_dir'])
-    except HadoopSiteError as exc:
-        module.fail_json(msg='Cannot find the NameNode: %s' % exc)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    return _hdfs_rpc.RpcHdfsBackend(url, config=config, conf_dir=conf_dir, shown=shown, user=params['hdfs_user'],
-                                    workers=params['workers'], timeout=params['timeout'],
-                                    safemode_timeout=params['safemode_timeout'], kerberos=params['kerberos'],
-                                    ccache=ccache)
 
 
 def main():
@@ -472,18 +387,27 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_together=[('kerberos_principal', 'kerberos_keytab')])
     users, base, mode = check_inputs(module)
-    ticket = get_ticket(module)
+
+    def run(argv, environ):
+        return module.run_command(argv, environ_update=environ)
     try:
-        manage_homes(module, users, base, mode, started, ticket)
+        ticket = get_ticket(module.params, run, module.get_bin_path)
+    except SelectError as exc:
+        module.fail_json(msg=exc.message)
+    try:
+        manage_homes(module, users, base, mode, started, ticket, run)
     finally:
         # fail_json and exit_json leave through SystemExit: the cache goes either way.
         if ticket is not None:
             ticket.close()
 
 
-def manage_homes(module, users, base, mode, started, ticket):
+def manage_homes(module, users, base, mode, started, ticket, run):
     params = module.params
-    backend = make_backend(module, ccache=ticket.ccache if ticket else None)
+    try:
+        backend = select_backend(params, run, ccache=ticket.ccache if ticket else None)
+    except SelectError as exc:
+        module.fail_json(msg=exc.message, **({'exception': exc.exception} if exc.exception else {}))
 
     result = dict(changed=False, created=0, fixed=0, removed=0, unchanged=0, created_users=[],
                   fixed_users=[], removed_users=[], failures=[], base=base, base_created=False,

@@ -39,3 +39,18 @@ def test_the_rpc_backend_refuses_a_webhdfs_url(run):
     result = run({'users': ['ok'], 'backend': 'rpc', 'namenode_url': ['http://nn:9870']})
     assert result['failed'] is True
     assert "is not a NameNode RPC address: with backend=rpc give hdfs://HOST:PORT" in result['msg']
+
+
+def test_a_keytab_without_kerberos_is_refused(run, tmp_path):
+    keytab = tmp_path / 'hdfs.keytab'
+    keytab.write_bytes(b'\x05\x02')
+    result = run({'users': ['ok'], 'kerberos_principal': 'hdfs/nn@EXAMPLE.COM', 'kerberos_keytab': str(keytab)})
+    assert result['failed'] is True and result['msg'] == 'kerberos_keytab and kerberos_principal need kerberos=true'
+
+
+def test_a_missing_kinit_is_named(run, tmp_path):
+    keytab = tmp_path / 'hdfs.keytab'
+    keytab.write_bytes(b'\x05\x02')
+    result = run({'users': ['ok'], 'kerberos': True, 'kerberos_principal': 'hdfs/nn@EXAMPLE.COM',
+                  'kerberos_keytab': str(keytab), 'kinit_bin': 'no-such-kinit'})
+    assert result['failed'] is True and result['msg'].startswith('kinit_bin no-such-kinit was not found on this node')
