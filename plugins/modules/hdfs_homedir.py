@@ -326,6 +326,7 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     invalid_users,
     name_problem,
 )
+from ansible_collections.datalake.notebooks.plugins.module_utils._option_specs import HDFS_ARGS, HDFS_REQUIRED_TOGETHER
 
 
 def argument_spec():
@@ -341,16 +342,7 @@ def argument_spec():
         workers=dict(type='int'),
         safemode_timeout=dict(type='int', default=60),
         hdfs_bin=dict(type='str', default='hdfs'),
-        namenode_url=dict(type='list', elements='str'),
-        hadoop_conf_dir=dict(type='path'),
-        hdfs_user=dict(type='str', default='hdfs'),
-        kerberos=dict(type='bool', default=False),
-        kerberos_principal=dict(type='str'),
-        kerberos_keytab=dict(type='path', no_log=False),
-        kinit_bin=dict(type='str', default='kinit'),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        timeout=dict(type='float', default=30),
+        **HDFS_ARGS
     )
 
 
@@ -385,7 +377,7 @@ def check_inputs(module):
 def main():
     started = time.monotonic()
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_together=[('kerberos_principal', 'kerberos_keytab')])
+                           required_together=HDFS_REQUIRED_TOGETHER)
     users, base, mode = check_inputs(module)
 
     def run(argv, environ):

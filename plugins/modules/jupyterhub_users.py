@@ -145,7 +145,7 @@ hub_version:
   sample: 6.1.1
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.datalake.notebooks.plugins.module_utils._jupyterhub import (
     HAS_REQUESTS,
@@ -160,15 +160,12 @@ from ansible_collections.datalake.notebooks.plugins.module_utils._names import (
     invalid_names,
     invalid_users,
 )
+from ansible_collections.datalake.notebooks.plugins.module_utils._option_specs import JUPYTERHUB_ARGS
 
 
 def argument_spec():
     return dict(
-        url=dict(type='str', required=True),
-        api_token=dict(type='str', no_log=True, fallback=(env_fallback, ['JUPYTERHUB_API_TOKEN'])),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        timeout=dict(type='float', default=30),
+        JUPYTERHUB_ARGS,
         users=dict(type='list', elements='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         admin=dict(type='bool', default=False),
