@@ -500,9 +500,9 @@ def test_fuzz_edits_read_back_by_hadoop(tmp_path, hadoop_conf):
     for index in range(400):
         text = fuzz_file(rng)
         wanted, state = fuzz_edit(rng)
-        desired = _hadoop_xml.normalize(wanted, state)
+        to_set, to_remove = _hadoop_xml.normalize(wanted, state)
         try:
-            outcome = _hadoop_xml.update(text, desired, state=state, force=rng.random() < 0.5)
+            outcome = _hadoop_xml.parse(text).edit(set=to_set, remove=to_remove, force=rng.random() < 0.5)
         except _hadoop_xml.FinalPropertyError:
             blocked += 1
             outcome = None

@@ -246,13 +246,13 @@ def test_edits_read_back_in_java_as_intended(java_load):
     edited, expected = {}, {}
     for name, (text, present, absent) in jobs.items():
         document = pf.parse(text)
-        outcome = pf.edit(document, present, absent)
+        outcome = document.edit(set=present, remove=absent)
         edited[name] = outcome.text
         expected[name] = dict(document.as_dict(), **present)
         for key in absent:
             expected[name].pop(key, None)
         # The same edit again changes nothing.
-        assert not pf.edit(outcome.document, present, absent).changed, name
+        assert not outcome.document.edit(set=present, remove=absent).changed, name
     java = java_load(edited)
     mismatches = dict((name, (jobs[name], edited[name], java[name]))
                       for name in jobs if java[name] != expected[name])
@@ -332,7 +332,7 @@ def test_livy_properties_are_trimmed_livy_keys(text, expected):
 
 @pytest.mark.parametrize('name, text, present, absent, expected, collapsed', EDIT_CASES, ids=ids(EDIT_CASES))
 def test_edit(name, text, present, absent, expected, collapsed):
-    outcome = pf.edit(pf.parse(text), present, absent)
+    outcome = pf.parse(text).edit(set=present, remove=absent)
     assert outcome.text == expected
     assert outcome.changed is (expected != text)
     assert outcome.collapsed == collapsed
@@ -341,7 +341,7 @@ def test_edit(name, text, present, absent, expected, collapsed):
 
 def test_edit_template_fixture_touches_only_its_lines():
     text = read_template()
-    outcome = pf.edit(pf.parse(text), {
+    outcome = pf.parse(text).edit(set={
         'livy.impersonation.enabled': 'true',
         'livy.server.port': '8999',
         'livy.keystore': '/etc/livy/keystore.jks',
@@ -362,33 +362,36 @@ def test_edit_template_fixture_touches_only_its_lines():
 
 
 def test_edit_reports_what_it_did():
-    outcome = pf.edit(pf.parse('livy.a=1\nlivy.b=2\nlivy.b=2\n# livy.c = 0\nlivy.d=4\n'),
-                      {'livy.a': '1', 'livy.b': '3', 'livy.c': '3', 'livy.e': '5'}, ['livy.d', 'livy.f'])
+    outcome = pf.parse('livy.a=1\nlivy.b=2\nlivy.b=2\n# livy.c = 0\nlivy.d=4\n').edit(
+        set={'livy.a': '1', 'livy.b': '3', 'livy.c': '3', 'livy.e': '5'}, remove=['livy.d', 'livy.f'], path='livy.conf')
     assert (outcome.updated, outcome.added, outcome.removed, outcome.collapsed) == (
         ['livy.b'], ['livy.c', 'livy.e'], ['livy.d'], ['livy.b'])
+    assert outcome.values == {'livy.a': '1', 'livy.b': '3', 'livy.c': '3', 'livy.e': '5', 'livy.d': None, 'livy.f': None}
+    assert outcome.warnings == [
+        'livy.conf: livy.b was set on more than one line; only the last line, the one Livy reads, is kept.']
 
 
 def test_unchanged_edit_returns_the_same_text():
     text = 'livy.a = 1\r\n# x\n\\\n  \tlivy.b:caf\\u00e9'
-    outcome = pf.edit(pf.parse(text), {'livy.a': '1', 'livy.b': 'caf\u00e9'}, ['livy.c'])
+    outcome = pf.parse(text).edit(set={'livy.a': '1', 'livy.b': 'caf\u00e9'}, remove=['livy.c'])
     assert outcome.text == text
     assert not outcome.changed
 
 
 def test_key_set_and_removed_is_refused():
     with pytest.raises(pf.PropertiesError, match='both set and removed: livy.a'):
-        pf.edit(pf.parse(''), {'livy.a': '1'}, ['livy.a'])
+        pf.parse('').edit(set={'livy.a': '1'}, remove=['livy.a'])
 
 
 def test_edit_needs_string_values():
     with pytest.raises(TypeError):
-        pf.edit(pf.parse(''), {'livy.a': 1})
+        pf.parse('').edit(set={'livy.a': 1})
 
 
 def test_undecodable_bytes_survive_an_edit():
     raw = b'# caf\xe9 in Latin-1\nlivy.a = 1\n'
     text = raw.decode('utf-8', 'surrogateescape')
-    outcome = pf.edit(pf.parse(text), {'livy.a': '2'})
+    outcome = pf.parse(text).edit(set={'livy.a': '2'})
     assert outcome.text.encode('utf-8', 'surrogateescape') == b'# caf\xe9 in Latin-1\nlivy.a = 2\n'
 
 
