@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import os
 import random
-import shutil
-import subprocess
 
 import pytest
 
@@ -14,7 +12,9 @@ from ansible_collections.datalake.notebooks.plugins.module_utils import _propfil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATE = os.path.join(HERE, '..', '..', 'fixtures', 'livy.conf.template')
-PROPS_DUMP = os.path.join(HERE, '..', '..', 'java', 'PropsDump.java')
+_spec = importlib.util.spec_from_file_location('propsdump', os.path.join(HERE, '..', '..', 'java', 'propsdump.py'))
+propsdump = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(propsdump)
 
 
 def read_template():
@@ -172,43 +172,25 @@ def ids(cases):
 
 @pytest.fixture(scope='module')
 def java_load(tmp_path_factory):
-    """load({name: text}) -> {name: dict, or 'malformed'}, as Properties.load reads each text."""
-    javac, java = shutil.which('javac'), shutil.which('java')
-    if not javac or not java:
-        pytest.fail('javac/java not found: these tests check the parser against Java\'s own '
-                    'Properties.load and need a JDK (Debian: apt-get install openjdk-17-jdk-headless).')
-    classes = tmp_path_factory.mktemp('propsdump-classes')
-    subprocess.run([javac, '-d', str(classes), PROPS_DUMP], check=True)
+    """load({name: text}) -> {name: dict, or 'refused'}, as Properties.load reads each text."""
+    load = propsdump.build(tmp_path_factory.mktemp('propsdump-classes'))
     data = tmp_path_factory.mktemp('propsdump-data')
 
-    def load(texts):
+    def load_texts(texts):
         names = {}
         for index, (name, text) in enumerate(texts.items()):
             path = data / ('%05d.properties' % index)
             path.write_bytes(text.encode('utf-8', 'surrogateescape'))
             names[str(path)] = name
-        output = subprocess.run([java, '-cp', str(classes), 'PropsDump'] + list(names),
-                                check=True, capture_output=True, text=True, encoding='utf-8').stdout
-        loaded = {}
-        current = None
-        for line in output.splitlines():
-            if line.startswith('== '):
-                current = names[line[3:]]
-                loaded[current] = {}
-            elif line.startswith('!! '):
-                loaded[current] = 'malformed'
-            else:
-                key, value = json.loads(line)
-                loaded[current][key] = value
-        return loaded
-    return load
+        return dict((names[path], loaded) for path, loaded in load('properties', names).items())
+    return load_texts
 
 
 def python_load(text):
     try:
         return pf.parse(text).as_dict()
     except pf.PropertiesError:
-        return 'malformed'
+        return 'refused'
 
 
 def random_texts(seed, count):
@@ -238,7 +220,7 @@ def test_edits_read_back_in_java_as_intended(java_load):
     jobs = dict(('case: ' + case[0], case[1:4]) for case in EDIT_CASES)
     jobs['template'] = (read_template(), {'livy.impersonation.enabled': 'true', 'livy.superusers': 'hub'}, [])
     for index, text in enumerate(random_texts(99, 600)):
-        if python_load(text) == 'malformed':
+        if python_load(text) == 'refused':
             continue
         present = dict((key, rng.choice(values)) for key in rng.sample(keys, rng.randint(0, 2)))
         absent = [key for key in keys if key not in present and rng.random() < 0.3]
@@ -498,7 +480,7 @@ def test_display_hides_every_value_java_reads(java_load):
     holds placeholders only, so no form of a value survives (continuations, escapes, \\u)."""
     from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
     texts = dict(('random %d' % index, text) for index, text in enumerate(random_texts(20261201, 600))
-                 if python_load(text) != 'malformed')
+                 if python_load(text) != 'refused')
     texts['template'] = read_template()
     shown = dict((name, pf.display_text(text, lambda key: True, _sensitive.Placeholders()))
                  for name, text in texts.items())
