@@ -27,6 +27,7 @@ import re
 import xml.parsers.expat
 
 from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
+from ansible_collections.datalake.notebooks.plugins.module_utils._outcome import Outcome
 from ansible_collections.datalake.notebooks.plugins.module_utils._values import config_text
 
 _SENSITIVE_KEYS_PROPERTY = _sensitive.SENSITIVE_KEYS_PROPERTY
@@ -161,6 +162,16 @@ class SiteXml:
                 value, used = prop.value, prop
             final = final or prop.final
         return value, final, used
+
+    def edit(self, set=None, remove=None, force=False, path='the file'):
+        """Set the names in `set` (name -> Desired, from normalize()) and remove those in `remove`.
+
+        Returns an Outcome. Raises FinalPropertyError when a property marked final would change and
+        `force` is false, and EditError when the edited text does not read back as asked (a bug; the
+        text must then not be written). Untouched bytes stay as they were; `path` names the file in
+        warnings and errors.
+        """
+        return _edit(self, set or {}, remove or [], force, path)
 
 
 def _scan_tag_end(data, start):
@@ -322,15 +333,16 @@ def _check_text(what, text):
 
 
 def normalize(properties, state):
-    """[(name, Desired or None to remove)] from the module's `properties` option; raises ValueError."""
+    """(set, remove) for SiteXml.edit from the module's `properties` option: set maps each name to a
+    Desired, remove lists names (a null value removes its name); raises ValueError."""
     if state == 'absent' and isinstance(properties, (list, tuple)):
-        items = [(name, None) for name in properties]
+        items = [(name, None) for name in dict.fromkeys(properties)]
     elif isinstance(properties, dict):
         items = list(properties.items())
     else:
         raise ValueError('properties must be a dictionary of names to values%s'
                          % (' or, with state=absent, a list of names' if state == 'absent' else ''))
-    result = []
+    to_set, to_remove = {}, []
     for name, spec in items:
         if not isinstance(name, str) or not name.strip():
             raise ValueError('property name %r is not a non-empty string' % (name,))
@@ -339,7 +351,7 @@ def normalize(properties, state):
                              ' strips; write it as %r' % (name, name.strip()))
         _check_text('property name %r' % name, name)
         if state == 'absent':
-            result.append((name, None))
+            to_remove.append(name)
             continue
         if isinstance(spec, dict):
             unknown = sorted(set(spec) - {'value', 'final', 'description'})
@@ -354,7 +366,7 @@ def normalize(properties, state):
             desired = Desired(spec['value'], final, spec.get('description'))
         elif spec is None:
             # null removes the property, so one call can both set and remove.
-            result.append((name, None))
+            to_remove.append(name)
             continue
         else:
             desired = Desired(spec)
@@ -367,8 +379,8 @@ def normalize(properties, state):
         _check_text('the value of %s' % name, desired.value)
         if desired.description is not None:
             _check_text('the description of %s' % name, desired.description)
-        result.append((name, desired))
-    return result
+        to_set[name] = desired
+    return to_set, to_remove
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,6 +412,10 @@ class _Editor:
     def replace(self, start, end, text):
         replacement = self.encode(text) if isinstance(text, str) else text
         self.edits.append((start, end, len(self.edits), replacement))
+
+    def pending(self):
+        """How many changes are waiting to be applied (each attribute counts)."""
+        return len(self.edits) + sum(len(changes) for dummy, changes in self.attributes.values())
 
     def apply(self):
         for element, changes in self.attributes.values():
@@ -575,29 +591,17 @@ def _lines(props):
     return ', '.join(str(prop.line) for prop in props)
 
 
-class Outcome:
-    """What update() did: the new text, whether it differs, and notes for the user."""
-
-    def __init__(self, text, changed, values, warnings):
-        self.text = text
-        self.changed = changed
-        self.values = values
-        self.warnings = warnings
-
-
-def update(text, desired, state='present', force=False, path='the file'):
-    """Apply [(name, Desired)] (from normalize()) to a site file's text; returns an Outcome.
-
-    Raises SiteXmlError for a file that cannot be parsed, FinalPropertyError when a property
-    marked final would change and `force` is false, and EditError when the edited text does not
-    read back as asked (a bug; the text must then not be written). Untouched bytes stay as they
-    were.
-    """
-    doc = parse(text)
+def _edit(doc, to_set, to_remove, force, path):
+    """SiteXml.edit: the byte-span edits, the final-property guard and the read-back check."""
     editor = _Editor(doc)
     warnings = []
     blocked = {}
     new_blocks = []
+    both = sorted(name for name in to_remove if name in to_set)
+    if both:
+        raise ValueError('names both set and removed: %s' % ', '.join(both))
+    added, updated, removed = [], [], []
+    desired = list(to_set.items()) + [(name, None) for name in dict.fromkeys(to_remove)]
     for name, want in desired:
         occurrences = doc.occurrences(name)
         if len(occurrences) > 1:
@@ -613,12 +617,15 @@ def update(text, desired, state='present', force=False, path='the file'):
                 continue
             for prop in occurrences:
                 editor.remove(prop)
+            removed.append(name)
             continue
         if not occurrences:
             new_blocks.append(editor.block(name, want))
+            added.append(name)
             continue
         value, final, used = doc.effective(name)
         loaded = _loaded(occurrences)
+        edits_before = editor.pending()
         if used is None:
             # Defined without a value: the definition Hadoop would take a value from is the first
             # final one (later ones are ignored), else the last one.
@@ -639,6 +646,8 @@ def update(text, desired, state='present', force=False, path='the file'):
             editor.set_field(used, 'final', 'true' if want.final else 'false')
         if want.description is not None and want.description != used.description:
             editor.set_field(used, 'description', want.description)
+        if editor.pending() > edits_before:
+            updated.append(name)
     if blocked:
         raise FinalPropertyError(
             '%s %s marked final (<final>true</final>) in %s: it is locked against changes, and'
@@ -651,11 +660,12 @@ def update(text, desired, state='present', force=False, path='the file'):
         editor.insert_properties(new_blocks)
     new_data = editor.apply()
     new_text = new_data.decode('utf-8', 'surrogateescape')
-    values = _check(new_text, desired, state)
-    return Outcome(new_text, new_data != doc.data, values, warnings)
+    document, values = _check(new_text, desired)
+    return Outcome(new_text, new_data != doc.data, document, values, added=added, updated=updated,
+                   removed=removed, warnings=warnings)
 
 
-def _check(new_text, desired, state):
+def _check(new_text, desired):
     """Re-read the edited text; the edit must be well-formed and say what was asked."""
     try:
         doc = parse(new_text)
@@ -674,7 +684,7 @@ def _check(new_text, desired, state):
                   and (want.description is None or target.description == want.description))
         if not ok:
             raise EditError('after editing, %s does not read back as asked' % name)
-    return values
+    return doc, values
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from ansible_collections.datalake.notebooks.plugins.module_utils._outcome import Outcome
 from ansible_collections.datalake.notebooks.plugins.module_utils._values import config_text
 
 # The only characters Properties.load treats as whitespace.
@@ -377,127 +378,115 @@ class PropertiesFile:
     def render(self):
         return ''.join(line.text + line.eol for line in self.lines)
 
+    def edit(self, set=None, remove=None, path='the file'):
+        """Set the keys in `set` (key -> str) and remove the keys in `remove`; returns an Outcome.
+
+        - An active key is rewritten in place, keeping its indent, raw key and separator style; a value
+          that already decodes to the wanted string is left alone, whatever escapes it is written with.
+        - Duplicate active keys collapse onto the last one, the one Properties.load keeps.
+        - A key with no active entry replaces its first commented-out template line ('# key = ...'),
+          else it is appended at the end in the file's newline style.
+        - Removing a key removes every active entry of it; template comments stay.
+        Lines the edit does not touch are copied byte for byte. The result is read back and compared
+        with the intended properties; any difference raises PropertiesError instead of returning a file
+        that would read otherwise.
+        """
+        present = dict(set or {})
+        absent = list(dict.fromkeys(remove or []))
+        both = sorted(key for key in absent if key in present)
+        if both:
+            raise PropertiesError('keys both set and removed: %s' % ', '.join(both))
+        for key, value in present.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError('keys and values must be strings: %r=%r' % (key, value))
+
+        by_key = {}
+        for index, token in enumerate(self.tokens):
+            if token.kind == ENTRY:
+                by_key.setdefault(token.key, []).append(index)
+        templates = {}
+        for index, token in enumerate(self.tokens):
+            if token.kind == COMMENT:
+                template = _template_line(self.lines[token.first].text)
+                if template is not None and template[2] in present and template[2] not in templates:
+                    templates[template[2]] = (index, template)
+
+        replace = {}
+        appended = []
+        updated, added, removed, collapsed = [], [], [], []
+        for key, value in present.items():
+            indexes = by_key.get(key)
+            if indexes:
+                keep = indexes[-1]
+                if len(indexes) > 1:
+                    collapsed.append(key)
+                    for index in indexes[:-1]:
+                        replace[index] = ''
+                token = self.tokens[keep]
+                if token.value != value:
+                    updated.append(key)
+                    separator = _separator_for(token.separator, token.raw_value == '')
+                    replace[keep] = (token.indent + token.raw_key + separator + escape_value(value)
+                                     + self.lines[token.last].eol)
+            elif key in templates:
+                index, (indent, raw_key, dummy, separator) = templates[key]
+                added.append(key)
+                replace[index] = (indent + raw_key + separator + escape_value(value)
+                                  + self.lines[self.tokens[index].last].eol)
+            else:
+                added.append(key)
+                appended.append(escape_key(key) + DEFAULT_SEPARATOR + escape_value(value))
+        for key in absent:
+            indexes = by_key.get(key)
+            if indexes:
+                removed.append(key)
+                for index in indexes:
+                    replace[index] = ''
+
+        parts = []
+        for index, token in enumerate(self.tokens):
+            parts.append(replace[index] if index in replace else self.token_text(token))
+        tokens = self.tokens
+        tail = ''
+        if appended and tokens and tokens[-1].kind == ENTRY and not (
+                tokens[-1].raw_key or tokens[-1].separator or tokens[-1].raw_value):
+            # A lone backslash on the last line is an empty key only because the file ends there;
+            # new lines go in front of it so that it keeps meaning what it meant.
+            tail = parts.pop()
+        text = ''.join(parts)
+        if appended:
+            newline = self.newline
+            if text and not text.endswith(('\r', '\n')):
+                text += newline
+            if parse(text).pending_continuation:
+                # An empty line closes a continuation left open at the end of the file.
+                text += newline
+            text += ''.join(line + newline for line in appended)
+        text += tail
+
+        result = parse(text)
+        expected = self.as_dict()
+        expected.update(present)
+        for key in absent:
+            expected.pop(key, None)
+        actual = result.as_dict()
+        if actual != expected:
+            differing = sorted(key for key in {**actual, **expected} if actual.get(key) != expected.get(key))
+            raise PropertiesError(
+                'refusing to write: the edited file would not read back as intended (keys %s); '
+                'the file has a construct this editor cannot change safely, edit it by hand'
+                % ', '.join(repr(key) for key in differing))
+        warnings = []
+        if collapsed:
+            warnings.append('%s: %s was set on more than one line; only the last line, the one Livy reads, is'
+                            ' kept.' % (path, ', '.join(collapsed)))
+        values = dict((key, actual.get(key)) for key in list(present) + absent)
+        return Outcome(text, text != self.text, result, values, added=added, updated=updated, removed=removed,
+                       collapsed=collapsed, warnings=warnings)
+
 
 def parse(text):
     return PropertiesFile(text)
-
-
-class EditResult:
-    """The outcome of edit(): the new text, its parse, and what was done."""
-
-    def __init__(self, before, text, document, updated, added, removed, collapsed):
-        self.before = before
-        self.text = text
-        self.document = document
-        self.updated = updated
-        self.added = added
-        self.removed = removed
-        self.collapsed = collapsed
-
-    @property
-    def changed(self):
-        return self.text != self.before.text
-
-
-def edit(document, present=None, absent=None):
-    """Set the keys in `present` (key -> str) and remove the keys in `absent`.
-
-    - An active key is rewritten in place, keeping its indent, raw key and separator style; a value
-      that already decodes to the wanted string is left alone, whatever escapes it is written with.
-    - Duplicate active keys collapse onto the last one, the one Properties.load keeps.
-    - A key with no active entry replaces its first commented-out template line ('# key = ...'),
-      else it is appended at the end in the file's newline style.
-    - Removing a key removes every active entry of it; template comments stay.
-    Lines the edit does not touch are copied byte for byte. The result is read back and compared
-    with the intended properties; any difference raises PropertiesError instead of returning a file
-    that would read otherwise.
-    """
-    present = dict(present or {})
-    absent = list(absent or [])
-    both = sorted(set(present) & set(absent))
-    if both:
-        raise PropertiesError('keys both set and removed: %s' % ', '.join(both))
-    for key, value in present.items():
-        if not isinstance(key, str) or not isinstance(value, str):
-            raise TypeError('keys and values must be strings: %r=%r' % (key, value))
-
-    by_key = {}
-    for index, token in enumerate(document.tokens):
-        if token.kind == ENTRY:
-            by_key.setdefault(token.key, []).append(index)
-    templates = {}
-    for index, token in enumerate(document.tokens):
-        if token.kind == COMMENT:
-            template = _template_line(document.lines[token.first].text)
-            if template is not None and template[2] in present and template[2] not in templates:
-                templates[template[2]] = (index, template)
-
-    replace = {}
-    appended = []
-    updated, added, removed, collapsed = [], [], [], []
-    for key, value in present.items():
-        indexes = by_key.get(key)
-        if indexes:
-            keep = indexes[-1]
-            if len(indexes) > 1:
-                collapsed.append(key)
-                for index in indexes[:-1]:
-                    replace[index] = ''
-            token = document.tokens[keep]
-            if token.value != value:
-                updated.append(key)
-                separator = _separator_for(token.separator, token.raw_value == '')
-                replace[keep] = (token.indent + token.raw_key + separator + escape_value(value)
-                                 + document.lines[token.last].eol)
-        elif key in templates:
-            index, (indent, raw_key, dummy, separator) = templates[key]
-            added.append(key)
-            replace[index] = (indent + raw_key + separator + escape_value(value)
-                              + document.lines[document.tokens[index].last].eol)
-        else:
-            added.append(key)
-            appended.append(escape_key(key) + DEFAULT_SEPARATOR + escape_value(value))
-    for key in absent:
-        indexes = by_key.get(key)
-        if indexes:
-            removed.append(key)
-            for index in indexes:
-                replace[index] = ''
-
-    parts = []
-    for index, token in enumerate(document.tokens):
-        parts.append(replace[index] if index in replace else document.token_text(token))
-    tokens = document.tokens
-    tail = ''
-    if appended and tokens and tokens[-1].kind == ENTRY and not (
-            tokens[-1].raw_key or tokens[-1].separator or tokens[-1].raw_value):
-        # A lone backslash on the last line is an empty key only because the file ends there;
-        # new lines go in front of it so that it keeps meaning what it meant.
-        tail = parts.pop()
-    text = ''.join(parts)
-    if appended:
-        newline = document.newline
-        if text and not text.endswith(('\r', '\n')):
-            text += newline
-        if parse(text).pending_continuation:
-            # An empty line closes a continuation left open at the end of the file.
-            text += newline
-        text += ''.join(line + newline for line in appended)
-    text += tail
-
-    result = parse(text)
-    expected = document.as_dict()
-    expected.update(present)
-    for key in absent:
-        expected.pop(key, None)
-    actual = result.as_dict()
-    if actual != expected:
-        differing = sorted(key for key in set(actual) | set(expected) if actual.get(key) != expected.get(key))
-        raise PropertiesError(
-            'refusing to write: the edited file would not read back as intended (keys %s); '
-            'the file has a construct this editor cannot change safely, edit it by hand'
-            % ', '.join(repr(key) for key in differing))
-    return EditResult(document, text, result, updated, added, removed, collapsed)
 
 
 _LONE_SURROGATE = re.compile('[\ud800-\udfff]')

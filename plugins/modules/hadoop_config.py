@@ -197,10 +197,10 @@ from ansible_collections.datalake.notebooks.plugins.module_utils import _hadoop_
 from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
 
 
-def hide_secrets(module, sensitive, desired, text):
+def hide_secrets(module, sensitive, to_set, text):
     """Let Ansible scrub the values of sensitive names, wanted and in the file, everywhere."""
-    for name, want in desired:
-        if want is not None and want.value and sensitive(name):
+    for name, want in to_set.items():
+        if want.value and sensitive(name):
             module.no_log_values.update((want.value, _hadoop_xml.escape(want.value)))
     try:
         doc = _hadoop_xml.parse(text)
@@ -229,22 +229,22 @@ def main():
     result = dict(changed=False, path=path)
 
     try:
-        desired = _hadoop_xml.normalize(module.params['properties'], state)
+        to_set, to_remove = _hadoop_xml.normalize(module.params['properties'], state)
     except ValueError as exc:
         module.fail_json(msg='Invalid properties: %s.' % exc, **result)
 
     sensitive = _sensitive.Sensitive()
-    hide_secrets(module, sensitive, desired, '')
+    hide_secrets(module, sensitive, to_set, '')
 
     def edit(before):
         if before is not None:
             # A site file may widen Hadoop's list of sensitive names; it never narrows what is hidden.
             for pattern in _hadoop_xml.sensitive_key_patterns(before):
                 sensitive.add(pattern)
-            hide_secrets(module, sensitive, desired, before)
+            hide_secrets(module, sensitive, to_set, before)
         try:
-            outcome = _hadoop_xml.update(before if before is not None else _hadoop_xml.new_document(), desired,
-                                         state=state, force=module.params['force'], path=path)
+            document = _hadoop_xml.parse(before if before is not None else _hadoop_xml.new_document())
+            outcome = document.edit(set=to_set, remove=to_remove, force=module.params['force'], path=path)
         except _hadoop_xml.EncodingError as exc:
             module.fail_json(msg='%s: %s. The file was not changed.' % (path, exc), line=exc.line,
                              column=exc.column, **result)
@@ -263,7 +263,7 @@ def main():
         return outcome.text, lambda text: _hadoop_xml.display_text(text, sensitive, placeholders)
 
     _filewrite.edit_config_file(module, path, result, edit,
-                                absent_result=dict(properties=dict((name, None) for name, dummy in desired)))
+                                absent_result=dict(properties=dict.fromkeys(list(to_set) + to_remove)))
 
 
 if __name__ == '__main__':

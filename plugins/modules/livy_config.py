@@ -243,14 +243,13 @@ def main():
         if problem:
             module.fail_json(msg='%s: %s. The file was not changed.' % (path, problem), **result)
         try:
-            outcome = _propfile.edit(document, present, absent)
+            outcome = document.edit(set=present, remove=absent, path=path)
         except _propfile.PropertiesError as exc:
             module.fail_json(msg='%s: %s. The file was not changed.' % (path, exc), **result)
+        for warning in outcome.warnings:
+            module.warn(warning)
         result['properties'] = SENSITIVE.mask_values(outcome.document.livy_properties())
         result['collapsed_duplicates'] = outcome.collapsed
-        if outcome.collapsed:
-            module.warn('%s: %s was set on more than one line; only the last line, the one Livy reads, is'
-                        ' kept.' % (path, ', '.join(outcome.collapsed)))
         placeholders = _sensitive.Placeholders()
         return outcome.text, lambda text: _propfile.display_text(text, SENSITIVE, placeholders)
 

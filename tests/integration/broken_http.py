@@ -3,7 +3,8 @@
 Each one answers `GET /hub/api/` like a hub (so the client gets as far as listing users) and then
 misbehaves in one way: pages that never end, a `next` past `_pagination.total`, connections reset
 before any answer, answers slower than the client's timeout. They run in a daemon thread of the test
-process and record every request, so a test can assert how often the client asked.
+process and record every request, so a test can assert how often the client asked. LoopbackServer
+serves any other handler the same way (the Livy gate's tests use it for a stand-in Livy).
 
     with BrokenHub('endless-pages') as hub:
         ...  # point the module at hub.url
@@ -83,29 +84,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class BrokenHub(ThreadingHTTPServer):
-    """A hub look-alike on 127.0.0.1:<free port> that fails in `mode` (one of MODES)."""
+class LoopbackServer(ThreadingHTTPServer):
+    """`handler` (a BaseHTTPRequestHandler class) served on 127.0.0.1:<free port> in a daemon thread
+    of the test process while the `with` block runs; `url` is where."""
 
     daemon_threads = True
+    # A handler left sleeping (a server that hangs) must not hold up the end of the test.
+    block_on_close = False
 
-    def __init__(self, mode, delay=0.0):
-        if mode not in MODES:
-            raise ValueError('mode %r is not one of %s' % (mode, ', '.join(MODES)))
-        super().__init__(('127.0.0.1', 0), _Handler)
-        self.mode = mode
-        self.delay = delay
-        self.lock = threading.Lock()
-        self.requests = []
+    def __init__(self, handler):
+        super().__init__(('127.0.0.1', 0), handler)
         self._thread = threading.Thread(target=self.serve_forever, kwargs={'poll_interval': 0.1}, daemon=True)
 
     @property
     def url(self):
         return 'http://127.0.0.1:%d' % self.server_address[1]
-
-    def count(self, path):
-        """How many requests asked for `path` (the query string left out)."""
-        with self.lock:
-            return sum(1 for seen in self.requests if seen.rstrip('/') == path.rstrip('/'))
 
     def __enter__(self):
         self._thread.start()
@@ -115,3 +108,22 @@ class BrokenHub(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
         self._thread.join(timeout=10)
+
+
+class BrokenHub(LoopbackServer):
+    """A hub look-alike on 127.0.0.1:<free port> that fails in `mode` (one of MODES); 'slow' answers
+    after `delay` seconds."""
+
+    def __init__(self, mode, delay=0.0):
+        if mode not in MODES:
+            raise ValueError('mode %r is not one of %s' % (mode, ', '.join(MODES)))
+        super().__init__(_Handler)
+        self.mode = mode
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.requests = []
+
+    def count(self, path):
+        """How many requests asked for `path` (the query string left out)."""
+        with self.lock:
+            return sum(1 for seen in self.requests if seen.rstrip('/') == path.rstrip('/'))

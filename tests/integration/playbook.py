@@ -124,6 +124,20 @@ def file_task_four_ways(module, path, env=None, **args):
     return results, contents
 
 
+def task_four_ways(task, run=None):
+    """Run the task dict `task` the four ways, as the four tasks of one playbook; returns their results.
+
+    Each task is named "<task's name>: <step>", or the step alone for a task without a name.
+    `run(tasks)` runs the playbook (default: run_playbook against localhost), so a test can give its
+    environment; the playbook must succeed.
+    """
+    names = ['%s: %s' % (task['name'], step) if task.get('name') else step for step, dummy in FOUR_WAYS]
+    tasks = [dict(task, name=name, check_mode=check) for name, (dummy, check) in zip(names, FOUR_WAYS)]
+    result = run(tasks) if run else run_playbook(local_play(tasks))
+    assert result.rc == 0, result.stdout + result.stderr
+    return [result.task(name) for name in names]
+
+
 def file_task_failing(module, path, env=None, **args):
     """Run `module` on the file `path`, expecting it to fail; returns the failed result."""
     task = {'name': 'fails', module: dict({'path': str(path)}, **args), 'ignore_errors': True}

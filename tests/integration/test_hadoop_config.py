@@ -188,35 +188,7 @@ def test_crlf_tabs_file(tmp_path):
     assert site_properties(path)['dfs.blocksize'] == ('268435456', False)
 
 
-# --- Hadoop's own reader -----------------------------------------------------------------------
-
-HADOOP_CONF_DUMP = os.path.join(REPO_ROOT, 'tests', 'integration', 'files', 'HadoopConfDump.java')
-
-
-@pytest.fixture(scope='module')
-def hadoop_conf(tmp_path_factory):
-    """load(*paths) -> {path: {name: (raw value or None, final)} or 'refused'}, read by Hadoop 3.3.6's
-    org.apache.hadoop.conf.Configuration in one JVM (the Hadoop rig's jars, no daemons needed)."""
-    home = subprocess.run([os.path.join(REPO_ROOT, 'tests', 'rigs', 'hadoop', 'install')], check=True,
-                          capture_output=True, text=True).stdout.strip()
-    classpath = os.path.join(home, 'share', 'hadoop', 'lib', '*')
-    classes = tmp_path_factory.mktemp('hadoopconfdump')
-    subprocess.run(['javac', '-cp', classpath, '-d', str(classes), HADOOP_CONF_DUMP], check=True)
-
-    def load(*paths):
-        out = subprocess.run(['java', '-cp', '%s:%s' % (classpath, classes), 'HadoopConfDump', *map(str, paths)],
-                             check=True, capture_output=True, text=True, encoding='utf-8').stdout
-        found, current = {}, None
-        for line in out.splitlines():
-            if line.startswith('== '):
-                current = found[line[3:]] = {}
-            elif line.startswith('!! '):
-                found[list(found)[-1]] = 'refused'
-            else:
-                name, value, final = json.loads(line)
-                current[name] = (value, final)
-        return found
-    return load
+# Hadoop's own reader: the hadoop_conf fixture (fixtures_propsdump.py).
 
 
 def sh(*cmd):
@@ -500,9 +472,9 @@ def test_fuzz_edits_read_back_by_hadoop(tmp_path, hadoop_conf):
     for index in range(400):
         text = fuzz_file(rng)
         wanted, state = fuzz_edit(rng)
-        desired = _hadoop_xml.normalize(wanted, state)
+        to_set, to_remove = _hadoop_xml.normalize(wanted, state)
         try:
-            outcome = _hadoop_xml.update(text, desired, state=state, force=rng.random() < 0.5)
+            outcome = _hadoop_xml.parse(text).edit(set=to_set, remove=to_remove, force=rng.random() < 0.5)
         except _hadoop_xml.FinalPropertyError:
             blocked += 1
             outcome = None

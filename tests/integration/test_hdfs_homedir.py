@@ -21,7 +21,7 @@ import time
 import pytest
 import requests
 
-from playbook import local_play, run_playbook
+from playbook import local_play, run_playbook, task_four_ways
 from rigs import free_port
 
 MODULE = 'datalake.notebooks.hdfs_homedir'
@@ -33,7 +33,6 @@ CLI_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.e
 BACKENDS = ('webhdfs', 'cli', 'rpc')
 # The backends that talk to the NameNode from the module itself (HA, safe mode, request counts).
 CLIENT_BACKENDS = ('webhdfs', 'rpc')
-STEPS = (('check', True), ('apply', False), ('check again', True), ('apply again', False))
 
 
 def backend_args(hadoop, backend):
@@ -59,10 +58,7 @@ def run(tasks, hadoop, **kwargs):
 
 def four_ways(hadoop, name, **args):
     """check, apply, check again, apply again in one playbook: the four results."""
-    tasks = [dict(task('%s: %s' % (name, step), **args), check_mode=check) for step, check in STEPS]
-    result = run(tasks, hadoop)
-    assert result.rc == 0, result.stdout + result.stderr
-    return [result.task('%s: %s' % (name, step)) for step, _check in STEPS]
+    return task_four_ways(task(name, **args), lambda tasks: run(tasks, hadoop))
 
 
 def audit_since(hadoop, start, base):

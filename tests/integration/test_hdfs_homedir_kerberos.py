@@ -14,11 +14,10 @@ import sys
 
 import pytest
 
-from playbook import local_play, run_playbook
+from playbook import local_play, run_playbook, task_four_ways
 
 MODULE = 'datalake.notebooks.hdfs_homedir'
 CLI_PYTHON = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
-STEPS = (('check', True), ('apply', False), ('check again', True), ('apply again', False))
 BACKENDS = ('webhdfs', 'cli', 'rpc')
 
 
@@ -76,10 +75,7 @@ def test_homes_are_created_and_fixed_with_a_ticket_from_the_keytab_four_ways(ker
     caches = private_caches()
     audit_start = len(kerberos.hadoop.audit_log())
     args = dict(backend_args(kerberos, backend), users=['shirley', 'diego'], base=base, group='hadoop')
-    tasks = [dict({'name': step, MODULE: args}, check_mode=check) for step, check in STEPS]
-    result = run(kerberos, tasks, backend)
-    assert result.rc == 0, result.stdout + result.stderr
-    check, apply, check_again, apply_again = (result.task(step) for step, dummy in STEPS)
+    check, apply, check_again, apply_again = task_four_ways({MODULE: args}, lambda tasks: run(kerberos, tasks, backend))
     assert check['changed'] and check['created_users'] == ['shirley'] and check['fixed_users'] == ['diego']
     assert apply['changed'] and apply['created_users'] == ['shirley'] and apply['fixed_users'] == ['diego']
     assert not check_again['changed'] and check_again['unchanged'] == 2

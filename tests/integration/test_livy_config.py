@@ -1,8 +1,8 @@
 """datalake.notebooks.livy_config through ansible-playbook against files on this machine.
 
 Each case runs four ways (check, apply, check again, apply again). The file on disk is then loaded
-with Java's own java.util.Properties, through a UTF-8 reader as Livy does it (tests/unit/java/
-PropsDump.java), which must read exactly the settings the play asked for.
+with Java's own java.util.Properties, through a UTF-8 reader as Livy does it (the java_properties
+fixture, fixtures_propsdump.py), which must read exactly the settings the play asked for.
 """
 
 from __future__ import annotations
@@ -20,30 +20,9 @@ from playbook import REPO_ROOT, file_task_failing, file_task_four_ways, local_pl
 
 MODULE = 'datalake.notebooks.livy_config'
 TEMPLATE = os.path.join(REPO_ROOT, 'tests', 'unit', 'fixtures', 'livy.conf.template')
-PROPS_DUMP = os.path.join(REPO_ROOT, 'tests', 'unit', 'java', 'PropsDump.java')
 # The module needs only the standard library: run it with the system Python, as on a managed node
 # (Debian's python3), and fall back to the suite's own interpreter elsewhere.
 ENV = {'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable}
-
-
-@pytest.fixture(scope='module')
-def java_properties(tmp_path_factory):
-    """load(path) -> what Properties.load reads from the file: a dict, or 'malformed'."""
-    javac, java = shutil.which('javac'), shutil.which('java')
-    if not javac or not java:
-        pytest.fail('javac/java not found: the result is checked with Java\'s own Properties.load '
-                    '(Debian: apt-get install openjdk-17-jdk-headless).')
-    classes = tmp_path_factory.mktemp('propsdump')
-    subprocess.run([javac, '-d', str(classes), PROPS_DUMP], check=True)
-
-    def load(path):
-        output = subprocess.run([java, '-cp', str(classes), 'PropsDump', str(path)], check=True,
-                                capture_output=True, text=True, encoding='utf-8').stdout.splitlines()
-        assert output[0] == '== %s' % path
-        if output[1:] and output[1].startswith('!! '):
-            return 'malformed'
-        return dict(json.loads(line) for line in output[1:])
-    return load
 
 
 def livy_view(loaded):
@@ -199,7 +178,7 @@ def test_malformed_file_is_refused_and_left_alone(tmp_path, java_properties):
     path = tmp_path / 'livy.conf'
     before = b'livy.server.port = 8998\n\nlivy.ui.basePath = /caf\\u00g9\n'
     path.write_bytes(before)
-    assert java_properties(path) == 'malformed'
+    assert java_properties(path) == 'refused'
     result = run_failing(path, properties={'livy.server.port': 8999})
     assert 'line 3' in result['msg'] and 'not changed' in result['msg']
     assert path.read_bytes() == before

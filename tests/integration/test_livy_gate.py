@@ -19,11 +19,12 @@ import socket
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
 
+from broken_http import BrokenHub, LoopbackServer
 from fixtures_livy import hdfs_owner, yarn_app_user
 from fixtures_livy_gate import start_gate
 from playbook import REPO_ROOT, ansible_env, run_playbook
@@ -218,25 +219,11 @@ def test_expired_token_is_refused(gated_livy):
     assert through(gated_livy, 'GET', '/batches', auth=('shirley', token)).status_code == 401
 
 
-class Silent(BaseHTTPRequestHandler):
-    """Accepts a connection, reads the request and never answers (a hub that hangs)."""
-
-    def do_GET(self):
-        time.sleep(30)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def silent_server():
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Silent)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield 'http://127.0.0.1:%d' % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    """A hub that reads the request and does not answer within any timeout the gate has."""
+    with BrokenHub('slow', delay=30) as hub:
+        yield hub.url
 
 
 @pytest.mark.parametrize('hub', ['closed port', 'hangs'])
@@ -392,12 +379,14 @@ class SlowLivy(BaseHTTPRequestHandler):
         pass
 
 
-def test_one_slow_livy_call_does_not_block_the_others(gated_livy, tmp_path):
-    server = ThreadingHTTPServer(('127.0.0.1', 0), SlowLivy)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    gate = start_gate(str(tmp_path), livy_url='http://127.0.0.1:%d' % server.server_address[1],
-                      hub_url=gated_livy.hub.url)
+@pytest.fixture
+def slow_livy():
+    with LoopbackServer(SlowLivy) as server:
+        yield server.url
+
+
+def test_one_slow_livy_call_does_not_block_the_others(gated_livy, slow_livy, tmp_path):
+    gate = start_gate(str(tmp_path), livy_url=slow_livy, hub_url=gated_livy.hub.url)
     try:
         auth = gated_livy.auth('shirley')
         slow = {}
@@ -422,8 +411,6 @@ def test_one_slow_livy_call_does_not_block_the_others(gated_livy, tmp_path):
         assert slow['status'] == 200 and slow['seconds'] >= 2.5, slow
     finally:
         gate.stop()
-        server.shutdown()
-        server.server_close()
 
 
 def test_tls(gated_livy, tmp_path):

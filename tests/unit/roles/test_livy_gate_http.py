@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -20,6 +20,11 @@ GATE_PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', '
 _spec = importlib.util.spec_from_file_location('livy_gate_http', GATE_PATH)
 gate = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gate)
+# The loopback server of the integration tests' broken hub serves the stand-in Livy below.
+_spec = importlib.util.spec_from_file_location(
+    'broken_http', os.path.join(os.path.dirname(__file__), '..', '..', 'integration', 'broken_http.py'))
+broken_http = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(broken_http)
 
 
 # --- request heads -----------------------------------------------------------------------------
@@ -149,13 +154,8 @@ class StandIn(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stand_in():
-    server = ThreadingHTTPServer(('127.0.0.1', 0), StandIn)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield 'http://127.0.0.1:%d' % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with broken_http.LoopbackServer(StandIn) as server:
+        yield server.url
 
 
 def livy_calls(url, calls, timeout=5.0, between=None):

@@ -19,7 +19,8 @@ def fixture(name):
 
 
 def edit(text, properties, state='present', force=False):
-    return hx.update(text, hx.normalize(properties, state), state=state, force=force)
+    to_set, to_remove = hx.normalize(properties, state)
+    return hx.parse(text).edit(set=to_set, remove=to_remove, force=force)
 
 
 def replaced(text, *pairs):
@@ -188,7 +189,8 @@ def test_edit_changes_only_the_spans(file, properties, state, force, changes):
     assert outcome.changed
     # The result is well-formed and reads back as asked.
     view = hadoop_view(outcome.text)
-    for name, want in hx.normalize(properties, state):
+    to_set, to_remove = hx.normalize(properties, state)
+    for name, want in list(to_set.items()) + [(name, None) for name in to_remove]:
         if state == 'absent':
             assert name not in view
         elif file != 'yarn-site-mixed.xml':  # minidom does not know Hadoop's duplicate rules
@@ -328,7 +330,7 @@ def test_invalid_input(properties, state, message):
 
 
 def test_yaml_values_become_hadoop_strings():
-    desired = dict(hx.normalize({'a': True, 'b': False, 'c': 3, 'd': 0.5, 'e': 'x'}, 'present'))
+    desired = hx.normalize({'a': True, 'b': False, 'c': 3, 'd': 0.5, 'e': 'x'}, 'present')[0]
     assert {name: want.value for name, want in desired.items()} == {
         'a': 'true', 'b': 'false', 'c': '3', 'd': '0.5', 'e': 'x'}
 
@@ -498,9 +500,21 @@ def test_a_null_value_removes_the_property_in_the_same_edit_that_sets_others():
     before = ('<?xml version="1.0"?>\n<configuration>\n'
               '  <property><name>a</name><value>1</value></property>\n'
               '  <property><name>b</name><value>2</value></property>\n</configuration>\n')
-    desired = hx.normalize({'a': None, 'b': 3, 'c': 'x'}, 'present')
-    assert [(name, want is None) for name, want in desired] == [('a', True), ('b', False), ('c', False)]
-    outcome = hx.update(before, desired)
+    to_set, to_remove = hx.normalize({'a': None, 'b': 3, 'c': 'x'}, 'present')
+    assert (list(to_set), to_remove) == (['b', 'c'], ['a'])
+    outcome = hx.parse(before).edit(set=to_set, remove=to_remove)
     assert outcome.values == {'a': None, 'b': '3', 'c': 'x'}
+    assert (outcome.added, outcome.updated, outcome.removed) == (['c'], ['b'], ['a'])
     assert '<name>a</name>' not in outcome.text and '<value>3</value>' in outcome.text
     assert '<name>c</name>' in outcome.text
+
+
+def test_a_name_set_and_removed_is_refused():
+    with pytest.raises(ValueError, match='names both set and removed: a'):
+        hx.parse(hx.new_document()).edit(set={'a': hx.Desired('1')}, remove=['a'])
+
+
+def test_a_name_listed_twice_for_removal_is_removed_once():
+    text = '<configuration>\n  <property><name>a</name><value>1</value></property>\n</configuration>\n'
+    outcome = edit(text, ['a', 'a'], 'absent')
+    assert outcome.text == '<configuration>\n</configuration>\n' and outcome.removed == ['a']

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import os
 import random
-import shutil
-import subprocess
 
 import pytest
 
@@ -14,7 +12,9 @@ from ansible_collections.datalake.notebooks.plugins.module_utils import _propfil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATE = os.path.join(HERE, '..', '..', 'fixtures', 'livy.conf.template')
-PROPS_DUMP = os.path.join(HERE, '..', '..', 'java', 'PropsDump.java')
+_spec = importlib.util.spec_from_file_location('propsdump', os.path.join(HERE, '..', '..', 'java', 'propsdump.py'))
+propsdump = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(propsdump)
 
 
 def read_template():
@@ -172,43 +172,25 @@ def ids(cases):
 
 @pytest.fixture(scope='module')
 def java_load(tmp_path_factory):
-    """load({name: text}) -> {name: dict, or 'malformed'}, as Properties.load reads each text."""
-    javac, java = shutil.which('javac'), shutil.which('java')
-    if not javac or not java:
-        pytest.fail('javac/java not found: these tests check the parser against Java\'s own '
-                    'Properties.load and need a JDK (Debian: apt-get install openjdk-17-jdk-headless).')
-    classes = tmp_path_factory.mktemp('propsdump-classes')
-    subprocess.run([javac, '-d', str(classes), PROPS_DUMP], check=True)
+    """load({name: text}) -> {name: dict, or 'refused'}, as Properties.load reads each text."""
+    load = propsdump.build(tmp_path_factory.mktemp('propsdump-classes'))
     data = tmp_path_factory.mktemp('propsdump-data')
 
-    def load(texts):
+    def load_texts(texts):
         names = {}
         for index, (name, text) in enumerate(texts.items()):
             path = data / ('%05d.properties' % index)
             path.write_bytes(text.encode('utf-8', 'surrogateescape'))
             names[str(path)] = name
-        output = subprocess.run([java, '-cp', str(classes), 'PropsDump'] + list(names),
-                                check=True, capture_output=True, text=True, encoding='utf-8').stdout
-        loaded = {}
-        current = None
-        for line in output.splitlines():
-            if line.startswith('== '):
-                current = names[line[3:]]
-                loaded[current] = {}
-            elif line.startswith('!! '):
-                loaded[current] = 'malformed'
-            else:
-                key, value = json.loads(line)
-                loaded[current][key] = value
-        return loaded
-    return load
+        return dict((names[path], loaded) for path, loaded in load('properties', names).items())
+    return load_texts
 
 
 def python_load(text):
     try:
         return pf.parse(text).as_dict()
     except pf.PropertiesError:
-        return 'malformed'
+        return 'refused'
 
 
 def random_texts(seed, count):
@@ -238,7 +220,7 @@ def test_edits_read_back_in_java_as_intended(java_load):
     jobs = dict(('case: ' + case[0], case[1:4]) for case in EDIT_CASES)
     jobs['template'] = (read_template(), {'livy.impersonation.enabled': 'true', 'livy.superusers': 'hub'}, [])
     for index, text in enumerate(random_texts(99, 600)):
-        if python_load(text) == 'malformed':
+        if python_load(text) == 'refused':
             continue
         present = dict((key, rng.choice(values)) for key in rng.sample(keys, rng.randint(0, 2)))
         absent = [key for key in keys if key not in present and rng.random() < 0.3]
@@ -246,13 +228,13 @@ def test_edits_read_back_in_java_as_intended(java_load):
     edited, expected = {}, {}
     for name, (text, present, absent) in jobs.items():
         document = pf.parse(text)
-        outcome = pf.edit(document, present, absent)
+        outcome = document.edit(set=present, remove=absent)
         edited[name] = outcome.text
         expected[name] = dict(document.as_dict(), **present)
         for key in absent:
             expected[name].pop(key, None)
         # The same edit again changes nothing.
-        assert not pf.edit(outcome.document, present, absent).changed, name
+        assert not outcome.document.edit(set=present, remove=absent).changed, name
     java = java_load(edited)
     mismatches = dict((name, (jobs[name], edited[name], java[name]))
                       for name in jobs if java[name] != expected[name])
@@ -332,7 +314,7 @@ def test_livy_properties_are_trimmed_livy_keys(text, expected):
 
 @pytest.mark.parametrize('name, text, present, absent, expected, collapsed', EDIT_CASES, ids=ids(EDIT_CASES))
 def test_edit(name, text, present, absent, expected, collapsed):
-    outcome = pf.edit(pf.parse(text), present, absent)
+    outcome = pf.parse(text).edit(set=present, remove=absent)
     assert outcome.text == expected
     assert outcome.changed is (expected != text)
     assert outcome.collapsed == collapsed
@@ -341,7 +323,7 @@ def test_edit(name, text, present, absent, expected, collapsed):
 
 def test_edit_template_fixture_touches_only_its_lines():
     text = read_template()
-    outcome = pf.edit(pf.parse(text), {
+    outcome = pf.parse(text).edit(set={
         'livy.impersonation.enabled': 'true',
         'livy.server.port': '8999',
         'livy.keystore': '/etc/livy/keystore.jks',
@@ -362,33 +344,36 @@ def test_edit_template_fixture_touches_only_its_lines():
 
 
 def test_edit_reports_what_it_did():
-    outcome = pf.edit(pf.parse('livy.a=1\nlivy.b=2\nlivy.b=2\n# livy.c = 0\nlivy.d=4\n'),
-                      {'livy.a': '1', 'livy.b': '3', 'livy.c': '3', 'livy.e': '5'}, ['livy.d', 'livy.f'])
+    outcome = pf.parse('livy.a=1\nlivy.b=2\nlivy.b=2\n# livy.c = 0\nlivy.d=4\n').edit(
+        set={'livy.a': '1', 'livy.b': '3', 'livy.c': '3', 'livy.e': '5'}, remove=['livy.d', 'livy.f'], path='livy.conf')
     assert (outcome.updated, outcome.added, outcome.removed, outcome.collapsed) == (
         ['livy.b'], ['livy.c', 'livy.e'], ['livy.d'], ['livy.b'])
+    assert outcome.values == {'livy.a': '1', 'livy.b': '3', 'livy.c': '3', 'livy.e': '5', 'livy.d': None, 'livy.f': None}
+    assert outcome.warnings == [
+        'livy.conf: livy.b was set on more than one line; only the last line, the one Livy reads, is kept.']
 
 
 def test_unchanged_edit_returns_the_same_text():
     text = 'livy.a = 1\r\n# x\n\\\n  \tlivy.b:caf\\u00e9'
-    outcome = pf.edit(pf.parse(text), {'livy.a': '1', 'livy.b': 'caf\u00e9'}, ['livy.c'])
+    outcome = pf.parse(text).edit(set={'livy.a': '1', 'livy.b': 'caf\u00e9'}, remove=['livy.c'])
     assert outcome.text == text
     assert not outcome.changed
 
 
 def test_key_set_and_removed_is_refused():
     with pytest.raises(pf.PropertiesError, match='both set and removed: livy.a'):
-        pf.edit(pf.parse(''), {'livy.a': '1'}, ['livy.a'])
+        pf.parse('').edit(set={'livy.a': '1'}, remove=['livy.a'])
 
 
 def test_edit_needs_string_values():
     with pytest.raises(TypeError):
-        pf.edit(pf.parse(''), {'livy.a': 1})
+        pf.parse('').edit(set={'livy.a': 1})
 
 
 def test_undecodable_bytes_survive_an_edit():
     raw = b'# caf\xe9 in Latin-1\nlivy.a = 1\n'
     text = raw.decode('utf-8', 'surrogateescape')
-    outcome = pf.edit(pf.parse(text), {'livy.a': '2'})
+    outcome = pf.parse(text).edit(set={'livy.a': '2'})
     assert outcome.text.encode('utf-8', 'surrogateescape') == b'# caf\xe9 in Latin-1\nlivy.a = 2\n'
 
 
@@ -495,7 +480,7 @@ def test_display_hides_every_value_java_reads(java_load):
     holds placeholders only, so no form of a value survives (continuations, escapes, \\u)."""
     from ansible_collections.datalake.notebooks.plugins.module_utils import _sensitive
     texts = dict(('random %d' % index, text) for index, text in enumerate(random_texts(20261201, 600))
-                 if python_load(text) != 'malformed')
+                 if python_load(text) != 'refused')
     texts['template'] = read_template()
     shown = dict((name, pf.display_text(text, lambda key: True, _sensitive.Placeholders()))
                  for name, text in texts.items())
