@@ -39,9 +39,9 @@ RESULTS = HERE / 'results' / 'last.json'
 DOC = REPO / 'docs' / 'benchmarks.md'
 PLOT = REPO / 'docs' / 'benchmarks.png'
 FINDINGS = HERE / 'findings.md'
-# The rigs' env files are read as the integration fixtures read them.
+# The rigs are started, stopped and read as the integration fixtures do.
 sys.path.insert(0, str(REPO / 'tests' / 'integration'))
-from rigs import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
+import rigs  # noqa: E402  pylint: disable=wrong-import-position
 BASE = '/user'
 HDFS_SUPERUSER = 'hdfs'
 # Hadoop's metrics system refreshes what JMX shows every 10 s (its default period).
@@ -97,13 +97,10 @@ class HadoopRig:
     def start(self):
         log('starting the Hadoop rig in %s (NameNode audit log on)' % self.run_dir)
         env = dict(os.environ, HDFS_NAMENODE_OPTS='-Dhdfs.audit.logger=INFO,console')
-        subprocess.run([str(RIGS / 'hadoop' / 'start'), '--no-yarn', str(self.run_dir)], env=env,
-                       check=True, stdout=subprocess.DEVNULL)
-        self.env = read_env_file(self.run_dir / 'rig.env')
+        self.env = rigs.start('hadoop', self.run_dir, '--no-yarn', env=env).env
 
     def stop(self):
-        subprocess.run([str(RIGS / 'hadoop' / 'stop'), str(self.run_dir)], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rigs.stop('hadoop', self.run_dir)
 
     @property
     def audit_log(self):
@@ -125,13 +122,10 @@ class HubRig:
 
     def start(self):
         log('starting the JupyterHub rig in %s' % self.run_dir)
-        subprocess.run([str(RIGS / 'jupyterhub' / 'start'), str(self.run_dir)], check=True,
-                       stdout=subprocess.DEVNULL)
-        self.env = read_env_file(self.run_dir / 'hub.env')
+        self.env = rigs.start('jupyterhub', self.run_dir, timeout=600).env
 
     def stop(self):
-        subprocess.run([str(RIGS / 'jupyterhub' / 'stop'), str(self.run_dir)], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rigs.stop('jupyterhub', self.run_dir)
 
     def token(self, kind):
         return Path(self.env['JUPYTERHUB_%s_TOKEN_FILE' % kind.upper()]).read_text().strip()

@@ -37,10 +37,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-# The rigs' env files and ports, as the integration fixtures have them.
+# The rigs are started, stopped and read as the integration fixtures do.
 sys.path.insert(0, str(REPO / 'tests' / 'integration'))
-from rigs import free_port, read_env_file  # noqa: E402  pylint: disable=wrong-import-position
-RIGS = REPO / 'tests' / 'rigs'
+import rigs  # noqa: E402  pylint: disable=wrong-import-position
+from rigs import free_port  # noqa: E402  pylint: disable=wrong-import-position
 GATE_PY = REPO / 'roles' / 'livy_impersonation' / 'files' / 'livy_gate.py'
 RESULTS = HERE / 'results' / 'gate.json'
 DOC = REPO / 'docs' / 'benchmarks-gate.md'
@@ -88,28 +88,32 @@ class Rigs:
             shutil.rmtree(self.root)
         self.root.mkdir(parents=True)
         os.chmod(self.root, 0o755)
+        hadoop_env = self.root / 'hadoop' / 'rig.env'
         log('starting the Hadoop rig (HDFS only)')
-        self.started.append(('hadoop', self.root / 'hadoop'))
-        run([RIGS / 'hadoop' / 'start', '--no-yarn', self.root / 'hadoop'], timeout=900)
+        self._start('hadoop', self.root / 'hadoop', '--no-yarn')
         log('starting the Livy rig')
-        self.started.append(('livy', self.root / 'livy'))
-        run([RIGS / 'livy' / 'start', self.root / 'livy', '--hadoop-env', self.root / 'hadoop' / 'rig.env'], timeout=1800)
-        livy = read_env_file(self.root / 'livy' / 'livy.env')
+        livy = self._start('livy', self.root / 'livy', '--hadoop-env', hadoop_env, timeout=1800)
         # Real session objects need Livy to find "REPL jars" (see tests/integration/fixtures_livy_gate.py),
         # and impersonation on, or Livy drops their proxyUser and the gate serves them to nobody.
         conf = Path(livy['LIVY_CONF_DIR']) / 'livy.conf'
         stand_in = sorted((Path(livy['LIVY_HOME']) / 'jars').glob('livy-api-*.jar'))[0]
         conf.write_text(conf.read_text() + 'livy.impersonation.enabled = true\nlivy.repl.jars = file://%s\n' % stand_in)
-        run([RIGS / 'livy' / 'start', self.root / 'livy', '--hadoop-env', self.root / 'hadoop' / 'rig.env',
-             '--restart'], timeout=600)
+        livy = self._start('livy', self.root / 'livy', '--hadoop-env', hadoop_env, '--restart', timeout=600)
         log('starting the JupyterHub rig')
-        self.started.append(('jupyterhub', self.root / 'hub'))
-        run([RIGS / 'jupyterhub' / 'start', self.root / 'hub'], timeout=600)
-        return read_env_file(self.root / 'livy' / 'livy.env'), read_env_file(self.root / 'hub' / 'hub.env')
+        hub = self._start('jupyterhub', self.root / 'hub', timeout=600)
+        return livy, hub
+
+    def _start(self, name, run_dir, *options, timeout=900):
+        if (name, run_dir) not in self.started:
+            self.started.append((name, run_dir))
+        try:
+            return rigs.start(name, run_dir, *options, timeout=timeout).env
+        except rigs.RigError as exc:
+            raise SystemExit(str(exc)) from exc
 
     def stop(self):
         for name, run_dir in reversed(self.started):
-            subprocess.run([str(RIGS / name / 'stop'), str(run_dir)], capture_output=True, timeout=120, check=False)
+            rigs.stop(name, run_dir)
 
 
 def percentile(values, q):

@@ -10,27 +10,23 @@ daemons' log tails: a missing Hadoop is a broken test machine, never a reason to
         hadoop.hdfs('dfs', '-mkdir', '/user/shirley', user='hdfs')
         status, body = hadoop.webhdfs('GET', '/user/shirley', 'GETFILESTATUS', user='shirley')
 
-Environment: HADOOP_RIG_NODEMANAGER=1 also starts a NodeManager; HADOOP_RIG_KEEP=1 keeps the run
-dir (conf, logs, storage) after the session; HADOOP_HOME uses an assembled tree instead of
-tests/rigs/hadoop/install's.
+`hadoop` has a NodeManager when the session runs Spark on YARN (`livy_on_yarn`): a collected test
+uses the `livy` fixture, and LIVY_RIG_MASTER is not `local`. `hadoop_rig(*options)` starts one
+more rig for a `with` block. Environment: HADOOP_RIG_KEEP=1 keeps the run dirs (conf, logs,
+storage) after the session; HADOOP_HOME uses an assembled tree instead of tests/rigs/hadoop/install's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import subprocess
-import tempfile
-import time
 from dataclasses import dataclass
 
 import pytest
 import requests
 
-from rigs import read_env_file
-
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'hadoop')
+import rigs
 
 
 @dataclass
@@ -64,6 +60,17 @@ class HadoopRig:
     @property
     def yarn_enabled(self):
         return self.env.get('YARN_ENABLED') == '1'
+
+    def refresh_proxy_users(self):
+        """The NameNode (and the ResourceManager, with YARN) re-read core-site.xml's proxy-user scope."""
+        self.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', user='hdfs', check=True)
+        if self.yarn_enabled:
+            self.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
+
+    def core_site_restored(self, after=None):
+        """A `with` block whose changes to core-site.xml are undone at its end, then re-read
+        (`after`, default refresh_proxy_users)."""
+        return rigs.restored(self.core_site, after=after or self.refresh_proxy_users)
 
     def client_env(self, user='hdfs', proxy_user=None):
         """Environment for a Hadoop client acting as `user` (simple auth: HADOOP_USER_NAME), or as
@@ -199,56 +206,37 @@ class HadoopRig:
 
     def log_tail(self, lines=50):
         """The last lines of each daemon's log, for assertion messages."""
-        out = []
-        log_dir = os.path.join(self.run_dir, 'logs')
-        for name in sorted(os.listdir(log_dir)):
-            with open(os.path.join(log_dir, name), errors='replace') as handle:
-                tail = handle.readlines()[-lines:]
-            out.append('----- %s -----\n%s' % (name, ''.join(line[:1000] for line in tail)))
-        return '\n'.join(out)
+        return rigs.log_tail(os.path.join(self.run_dir, 'logs'), lines=lines)
 
 
-def start_rig(run_dir, extra_args=(), env=None):
-    """Run the rig's start script into `run_dir`; returns the HadoopRig or raises with the logs.
+def keep_run_dirs():
+    return os.environ.get('HADOOP_RIG_KEEP') == '1'
 
-    `env` replaces the environment start sees (None: this process's).
-    """
-    began = time.monotonic()
-    cmd = [os.path.join(RIG_DIR, 'start'), *extra_args, run_dir]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
-    if proc.returncode != 0 and 'java.net.BindException' in proc.stderr:
-        # The free ports start picked were taken by something else before a daemon bound them
+
+@contextlib.contextmanager
+def hadoop_rig(*options, what='the Hadoop rig'):
+    """A HadoopRig (tests/rigs/hadoop/start OPTIONS) for the `with` block, stopped at its end; a
+    rig that cannot start fails the test with start's output and the daemons' log tails."""
+    try:
+        # The free ports start picked may be taken by something else before a daemon binds them
         # (other test sessions run on this machine too): new ports, once.
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError('tests/rigs/hadoop/start exited %d\n%s\n%s'
-                           % (proc.returncode, proc.stdout, proc.stderr[-20000:]))
-    return HadoopRig(run_dir, read_env_file(os.path.join(run_dir, 'rig.env')),
-                     time.monotonic() - began)
+        with rigs.running('hadoop', *options, keep=keep_run_dirs(), retry_if='java.net.BindException') as run:
+            yield HadoopRig(run.run_dir, run.env, run.seconds)
+    except rigs.RigError as exc:
+        pytest.fail('%s did not start:\n%s' % (what, exc), pytrace=False)
 
 
-def stop_rig(run_dir):
-    return subprocess.run([os.path.join(RIG_DIR, 'stop'), run_dir],
-                          capture_output=True, text=True, timeout=120, check=False)
+def livy_on_yarn(session):
+    """Whether this session runs Spark on YARN: a collected test uses the livy fixture (Spark on
+    YARN needs the rig's NodeManager) and LIVY_RIG_MASTER is not 'local'."""
+    return (os.environ.get('LIVY_RIG_MASTER') != 'local'
+            and any('livy' in getattr(item, 'fixturenames', ()) for item in session.items))
 
 
 @pytest.fixture(scope='session')
-def hadoop():
-    # The daemons run as user hdfs/yarn: the run dir must be reachable by them, which pytest's
-    # own tmp dirs (mode 700 under root's) are not.
-    run_dir = tempfile.mkdtemp(prefix='hadoop-rig-', dir='/tmp')
-    os.chmod(run_dir, 0o755)
-    extra = ['--nodemanager'] if os.environ.get('HADOOP_RIG_NODEMANAGER') == '1' else []
-    try:
-        try:
-            rig = start_rig(run_dir, extra)
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            pytest.fail('the Hadoop rig did not start:\n%s' % exc, pytrace=False)
+def hadoop(request):
+    with hadoop_rig(*(['--nodemanager'] if livy_on_yarn(request.session) else [])) as rig:
         yield rig
-    finally:
-        stop_rig(run_dir)
-        if os.environ.get('HADOOP_RIG_KEEP') != '1':
-            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope='module')
@@ -258,19 +246,5 @@ def hadoop_ha():
     Module-scoped: the one module that uses it has it for all its tests, and its 1 GB is freed
     when that module is done rather than at the end of the session.
     """
-    run_dir = tempfile.mkdtemp(prefix='hadoop-ha-rig-', dir='/tmp')
-    os.chmod(run_dir, 0o755)
-    # Exactly the HA pair: the single rig's HADOOP_RIG_* switches (a NodeManager for Livy) are not its.
-    env = {key: value for key, value in os.environ.items() if not key.startswith('HADOOP_RIG_')}
-    if 'HADOOP_RIG_TIMEOUT' in os.environ:
-        env['HADOOP_RIG_TIMEOUT'] = os.environ['HADOOP_RIG_TIMEOUT']
-    try:
-        try:
-            rig = start_rig(run_dir, ['--ha'], env)
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            pytest.fail('the Hadoop HA rig did not start:\n%s' % exc, pytrace=False)
+    with hadoop_rig('--ha', what='the Hadoop HA rig') as rig:
         yield rig
-    finally:
-        stop_rig(run_dir)
-        if os.environ.get('HADOOP_RIG_KEEP') != '1':
-            shutil.rmtree(run_dir, ignore_errors=True)

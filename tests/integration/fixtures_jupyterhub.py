@@ -10,15 +10,14 @@ client of their own, and can set up many users quickly.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
 import requests
 
-RIG = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', 'rigs', 'jupyterhub'))
+import rigs
+
 PAGINATION = 'application/jupyterhub-pagination+json'
 
 
@@ -77,37 +76,33 @@ class Hub:
                 self.api('DELETE', '/users/' + quote(name, safe=''))
 
     def log_tail(self, lines=40):
-        try:
-            with open(self.log, errors='replace') as handle:
-                return ''.join(handle.readlines()[-lines:])
-        except OSError as exc:
-            return '(no log: %s)' % exc
+        return rigs.log_tail(self.log, lines=lines)
 
 
-def _start_hub(request, tmp_path_factory, name, *args):
-    run_dir = str(tmp_path_factory.mktemp(name))
-    # Registered before the start, so a half-started hub is stopped too.
-    request.addfinalizer(lambda: subprocess.run([os.path.join(RIG, 'stop'), run_dir], check=False))
-    proc = subprocess.run([os.path.join(RIG, 'start'), run_dir] + list(args),
-                          capture_output=True, text=True, timeout=600, check=False)
-    if proc.returncode != 0:
-        log = os.path.join(run_dir, 'hub.log')
-        tail = ''
-        if os.path.exists(log):
-            with open(log, errors='replace') as handle:
-                tail = ''.join(handle.readlines()[-40:])
-        pytest.fail('JupyterHub (%s) did not start (exit %s).\n--- start output:\n%s%s\n--- hub.log tail:\n%s'
-                    % (name, proc.returncode, proc.stdout, proc.stderr, tail), pytrace=False)
-    env = dict(line.split('=', 1) for line in _read(os.path.join(run_dir, 'hub.env')).splitlines() if '=' in line)
+def hub_from_env(run_dir, env):
+    """The Hub that a hub rig's rig.env describes."""
     return Hub(
         url=env['JUPYTERHUB_URL'],
         admin_token=_read(env['JUPYTERHUB_ADMIN_TOKEN_FILE']),
         readonly_token=_read(env['JUPYTERHUB_READONLY_TOKEN_FILE']),
         superuser_token=_read(env['JUPYTERHUB_SUPERUSER_TOKEN_FILE']),
         ca=env.get('JUPYTERHUB_CA') or None,
-        run_dir=run_dir,
+        run_dir=str(run_dir),
         log=env['JUPYTERHUB_LOG'],
     )
+
+
+def _start_hub(request, tmp_path_factory, name, *options):
+    """A hub (tests/rigs/jupyterhub/start OPTIONS) in a new temp dir, stopped when `request`'s
+    scope ends; a hub that cannot start fails the test with start's output and hub.log's tail."""
+    run_dir = str(tmp_path_factory.mktemp(name))
+    # Registered before the start, so a half-started hub is stopped too.
+    request.addfinalizer(lambda: rigs.stop('jupyterhub', run_dir))
+    try:
+        run = rigs.start('jupyterhub', run_dir, *options, timeout=600)
+    except rigs.RigError as exc:
+        pytest.fail('JupyterHub (%s) did not start: %s' % (name, exc), pytrace=False)
+    return hub_from_env(run_dir, run.env)
 
 
 @pytest.fixture(scope='session')

@@ -18,15 +18,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 
 import pytest
 
-from fixtures_hadoop import REPO_ROOT, HadoopRig, start_rig, stop_rig
-from rigs import read_env_file
-
-KDC_RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'kdc')
+import rigs
+from fixtures_hadoop import HadoopRig, hadoop_rig, keep_run_dirs
 
 
 @dataclass
@@ -116,6 +113,15 @@ class KerberosRig:
             'ansible_become_flags': '-s /bin/sh',
         }
 
+    def refresh_proxy_users(self):
+        """The secure NameNode re-reads core-site.xml's proxy-user scope (with the hdfs ticket)."""
+        with self.ticket('hdfs/') as env:
+            self.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', env=env, check=True)
+
+    def core_site_restored(self):
+        """A `with` block whose changes to the secure core-site.xml are undone at its end, then re-read."""
+        return rigs.restored(self.hadoop.core_site, after=self.refresh_proxy_users)
+
     def hdfs(self, *args, env, proxy_user=None, check=False, timeout=120):
         """`hdfs ARGS` with the Kerberos identity of `env` (from ticket()), acting as `proxy_user`
         if given (HADOOP_PROXY_USER, which the NameNode checks against hadoop.proxyuser.*)."""
@@ -129,48 +135,18 @@ class KerberosRig:
         return proc
 
 
-def _stop_kdc(kdc_dir):
-    subprocess.run([os.path.join(KDC_RIG_DIR, 'stop'), kdc_dir], capture_output=True, text=True,
-                   timeout=60, check=False)
-
-
 @pytest.fixture(scope='session')
 def kerberos():
     # The daemons' users read their keytabs and the conf: run dirs outside pytest's mode-700 ones.
-    kdc_dir = tempfile.mkdtemp(prefix='kdc-rig-', dir='/tmp')
-    hadoop_dir = tempfile.mkdtemp(prefix='hadoop-secure-rig-', dir='/tmp')
-    for path in (kdc_dir, hadoop_dir):
-        os.chmod(path, 0o755)
-    # Exactly the secure rig: the single rig's HADOOP_RIG_* switches are not its.
-    env = {key: value for key, value in os.environ.items() if not key.startswith('HADOOP_RIG_')}
-    if 'HADOOP_RIG_TIMEOUT' in os.environ:
-        env['HADOOP_RIG_TIMEOUT'] = os.environ['HADOOP_RIG_TIMEOUT']
     try:
-        began = time.monotonic()
-        # The KDC hands each daemon user its keytab: those users come from the Hadoop rig's own list.
-        subprocess.run(['bash', '-c', 'source "$1/lib.sh"; ensure_users', 'ensure_users',
-                        os.path.join(REPO_ROOT, 'tests', 'rigs', 'hadoop')], check=True, timeout=60)
-        proc = subprocess.run([os.path.join(KDC_RIG_DIR, 'start'), kdc_dir], capture_output=True, text=True,
-                              timeout=600, check=False)
-        if proc.returncode != 0:
-            pytest.fail('the KDC rig did not start (exit %d):\n%s\n%s'
-                        % (proc.returncode, proc.stdout, proc.stderr[-20000:]), pytrace=False)
-        kdc = read_env_file(os.path.join(kdc_dir, 'rig.env'))
-        kdc_seconds = time.monotonic() - began
-        try:
-            hadoop = start_rig(hadoop_dir, ['--kerberos', kdc_dir], env)
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            pytest.fail('the secure Hadoop rig did not start:\n%s' % exc, pytrace=False)
-        # Python's gssapi (MIT's library) in this process reads the rig's krb5.conf.
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv('KRB5_CONFIG', kdc['KRB5_CONFIG'])
-            yield KerberosRig(kdc_dir, kdc, hadoop, kdc_seconds)
-    finally:
-        stop_rig(hadoop_dir)
-        _stop_kdc(kdc_dir)
-        if os.environ.get('HADOOP_RIG_KEEP') != '1':
-            shutil.rmtree(hadoop_dir, ignore_errors=True)
-            shutil.rmtree(kdc_dir, ignore_errors=True)
+        kdc_rig = rigs.running('kdc', keep=keep_run_dirs())
+        with kdc_rig as kdc, hadoop_rig('--kerberos', kdc.run_dir, what='the secure Hadoop rig') as hadoop:
+            # Python's gssapi (MIT's library) in this process reads the rig's krb5.conf.
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv('KRB5_CONFIG', kdc.env['KRB5_CONFIG'])
+                yield KerberosRig(kdc.run_dir, kdc.env, hadoop, kdc.seconds)
+    except rigs.RigError as exc:
+        pytest.fail('the KDC rig did not start:\n%s' % exc, pytrace=False)
 
 
 @pytest.fixture(scope='module')
@@ -182,16 +158,10 @@ def kerberos_livy(kerberos):
     read livy.conf, as the role's handler does on a node. Module-scoped: Livy stops and the secure
     core-site.xml is put back (and reloaded) when the module that asked is done.
     """
-    from fixtures_livy import LivyRig
+    from fixtures_livy import livy_rig
     from playbook import local_play, run_playbook
 
-    run_dir = tempfile.mkdtemp(prefix='livy-secure-rig-', dir='/tmp')
-    os.chmod(run_dir, 0o755)
-    saved = kerberos.hadoop.core_site + '.before-livy'
-    shutil.copy2(kerberos.hadoop.core_site, saved)
-    livy = LivyRig(run_dir, os.path.join(kerberos.hadoop.run_dir, 'rig.env'), 'local')
-    try:
-        livy.start()
+    with kerberos.core_site_restored(), livy_rig(kerberos.hadoop, 'local') as livy:
         play = local_play([{'name': 'Apply the role', 'ansible.builtin.include_role': {
             'name': 'datalake.notebooks.livy_impersonation'}}])
         run = run_playbook(play, extra_vars=kerberos.role_variables(livy.conf_path, ['shirley', 'diego']),
@@ -201,10 +171,3 @@ def kerberos_livy(kerberos):
                         pytrace=False)
         livy.restart()
         yield livy
-    finally:
-        livy.stop()
-        os.replace(saved, kerberos.hadoop.core_site)
-        with kerberos.ticket('hdfs/') as env:
-            kerberos.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', env=env)
-        if os.environ.get('HADOOP_RIG_KEEP') != '1':
-            shutil.rmtree(run_dir, ignore_errors=True)

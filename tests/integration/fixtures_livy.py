@@ -2,8 +2,10 @@
 
 `livy` runs tests/rigs/livy/start once per session (Livy as OS user `livy` on loopback) with the
 `hadoop` fixture's HDFS as fs.defaultFS, and stops it at the end whatever happened. Spark runs on
-YARN when the Hadoop rig has a NodeManager, in local mode otherwise; `livy.master` says which.
-Anything that fails prints the tails of Livy's log and of spark-submit's output.
+YARN when the Hadoop rig has a NodeManager (the `hadoop` fixture starts one for a session that
+uses this fixture), in local mode otherwise; `livy.master` says which. `livy_rig(hadoop, master)`
+starts one more Livy for a `with` block. Anything that fails prints the tails of Livy's log and
+of spark-submit's output.
 
     def test_job(livy):
         result = livy.notebook(conf_dir, livy.job('whoami'), '/user/shirley/out')
@@ -14,27 +16,20 @@ Environment: LIVY_RIG_MASTER=local forces local mode; LIVY_RIG_KEEP=1 keeps the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 import textwrap
-import time
 from dataclasses import dataclass, field
 
 import pytest
 
-from rigs import read_env_file
+import rigs
 
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-RIG_DIR = os.path.join(REPO_ROOT, 'tests', 'rigs', 'livy')
-
-# Spark on YARN needs the rig's NodeManager; the hadoop fixture starts one when asked this way.
-# setdefault: HADOOP_RIG_NODEMANAGER=0 still gives a session without YARN (Livy then runs local).
-if os.environ.get('LIVY_RIG_MASTER') != 'local':
-    os.environ.setdefault('HADOOP_RIG_NODEMANAGER', '1')
+RIG_DIR = os.path.join(str(rigs.RIGS_DIR), 'livy')
 
 # The Spark jobs the tests submit, written into the run dir Livy whitelists.
 JOBS = {
@@ -54,14 +49,6 @@ JOBS = {
         sc.stop()
     ''',
 }
-
-
-def tail(path, lines=60):
-    try:
-        with open(path, errors='replace') as handle:
-            return ''.join(line[:2000] for line in handle.readlines()[-lines:])
-    except OSError as exc:
-        return '(%s)' % exc
 
 
 @dataclass
@@ -118,18 +105,15 @@ class LivyRig:
         return self.env.get('LIVY_SPARK_MASTER') == 'yarn'
 
     def start(self, restart=False):
-        args = [os.path.join(RIG_DIR, 'start'), self.run_dir, '--hadoop-env', self.hadoop_env_file,
-                '--master', self.master]
+        options = ['--hadoop-env', self.hadoop_env_file, '--master', self.master]
         if restart:
-            args.append('--restart')
-        began = time.monotonic()
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=1800, check=False)
-        if proc.returncode != 0:
-            pytest.fail('tests/rigs/livy/start exited %d\n%s\n%s\n%s'
-                        % (proc.returncode, proc.stdout, proc.stderr[-20000:], self.log_tail()),
-                        pytrace=False)
-        self.env = read_env_file(os.path.join(self.run_dir, 'livy.env'))
-        self.timings.setdefault('start', []).append(round(time.monotonic() - began, 1))
+            options.append('--restart')
+        try:
+            run = rigs.start('livy', self.run_dir, *options, timeout=1800)
+        except rigs.RigError as exc:
+            pytest.fail('%s\n%s' % (exc, self.log_tail()), pytrace=False)
+        self.env = run.env
+        self.timings.setdefault('start', []).append(round(run.seconds, 1))
         self.timings.setdefault('livy_startup', []).append(float(self.env['LIVY_STARTUP_SECONDS']))
 
     def restart(self):
@@ -137,7 +121,7 @@ class LivyRig:
         self.start(restart=True)
 
     def stop(self):
-        subprocess.run([os.path.join(RIG_DIR, 'stop'), self.run_dir], capture_output=True, timeout=120, check=False)
+        rigs.stop('livy', self.run_dir)
 
     def job(self, name):
         path = os.path.join(self.run_dir, 'jobs', name + '.py')
@@ -173,10 +157,24 @@ class LivyRig:
 
     def log_tail(self, lines=60):
         log_dir = os.path.join(self.run_dir, 'logs')
-        out = []
-        for name in ('livy-server.out', 'livy-server.log'):
-            out.append('----- %s (last %d lines) -----\n%s' % (name, lines, tail(os.path.join(log_dir, name), lines)))
-        return '\n'.join(out)
+        return rigs.log_tail(*(os.path.join(log_dir, name) for name in ('livy-server.out', 'livy-server.log')),
+                             lines=lines)
+
+
+@contextlib.contextmanager
+def livy_rig(hadoop, master):
+    """A started LivyRig on that HadoopRig's HDFS (Spark `master`: local or yarn) for the `with`
+    block; stopped, and its run dir removed (unless LIVY_RIG_KEEP=1), at the end."""
+    run_dir = rigs.new_run_dir('livy')
+    rig = LivyRig(run_dir, os.path.join(hadoop.run_dir, 'rig.env'), master)
+    try:
+        rig.start()
+        yield rig
+    finally:
+        rig.stop()
+        print('\nLivy rig timings (s): %s' % json.dumps(rig.timings))
+        if os.environ.get('LIVY_RIG_KEEP') != '1':
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def yarn_app_user(hadoop, app_id):
@@ -196,21 +194,12 @@ def hdfs_owner(hadoop, path):
 
 @pytest.fixture(scope='session')
 def livy(hadoop):
-    run_dir = tempfile.mkdtemp(prefix='livy-rig-', dir='/tmp')
-    os.chmod(run_dir, 0o755)
     yarn = hadoop.env.get('NODEMANAGER_ENABLED') == '1' and os.environ.get('LIVY_RIG_MASTER') != 'local'
-    rig = LivyRig(run_dir, os.path.join(hadoop.run_dir, 'rig.env'), 'yarn' if yarn else 'local')
     # Spark on YARN stages each job under the submitting user's HDFS home; livy's own is made
     # here, as on an EMR master node (the notebook users' homes are the role's job).
     hadoop.hdfs('dfs', '-mkdir', '-p', '/user/livy', user='hdfs', check=True)
     hadoop.hdfs('dfs', '-chown', 'livy', '/user/livy', user='hdfs', check=True)
-    try:
-        rig.start()
+    with livy_rig(hadoop, 'yarn' if yarn else 'local') as rig:
         print('\nLivy %s, Spark master %s (%s)' % (rig.url, rig.env['LIVY_SPARK_MASTER'],
               'YARN: the rig has a NodeManager' if rig.on_yarn else 'local: no NodeManager in the rig'))
         yield rig
-    finally:
-        rig.stop()
-        print('\nLivy rig timings (s): %s' % json.dumps(rig.timings))
-        if os.environ.get('LIVY_RIG_KEEP') != '1':
-            shutil.rmtree(run_dir, ignore_errors=True)

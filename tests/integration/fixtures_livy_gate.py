@@ -33,6 +33,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+import rigs
 from rigs import free_port
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -162,52 +163,40 @@ def _set_livy_conf(path, properties):
         handle.write('\n'.join(lines) + '\n')
 
 
-def _refresh_proxy_users(hadoop, livy):
-    hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', user='hdfs', check=True)
-    if livy.on_yarn:
-        hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
-
-
 # Module scope: the proxy-user scope and livy.conf it sets on the shared rigs are given back when the
 # gate's tests end, before the tests that need the rigs as they were (test_role_hadoop's "before").
 @pytest.fixture(scope='module')
 def gated_livy(livy, hadoop, jupyterhub):
     began = time.monotonic()
     run_dir = tempfile.mkdtemp(prefix='livy-gate-', dir='/tmp')
-    saved_livy_conf = livy.conf_path + '.before-gate'
-    saved_core_site = hadoop.core_site + '.before-gate'
-    shutil.copy2(livy.conf_path, saved_livy_conf)
-    shutil.copy2(hadoop.core_site, saved_core_site)
     gate = None
     made_users = []
-    try:
-        repl_stand_in = sorted(glob.glob(os.path.join(livy.env['LIVY_HOME'], 'jars', 'livy-api-*.jar')))[0]
-        _set_livy_conf(livy.conf_path, {'livy.impersonation.enabled': 'true',
-                                        'livy.repl.jars': 'file://' + repl_stand_in})
-        _set_core_site(hadoop.core_site, {'hadoop.proxyuser.livy.hosts': '127.0.0.1',
-                                          'hadoop.proxyuser.livy.users': ','.join(USERS)})
-        _refresh_proxy_users(hadoop, livy)
-        for user in USERS:
-            hadoop.hdfs('dfs', '-mkdir', '-p', '/user/' + user, user='hdfs', check=True)
-            hadoop.hdfs('dfs', '-chown', user, '/user/' + user, user='hdfs', check=True)
-        livy.restart()
-        made_users = sorted(set(USERS) - set(jupyterhub.user_names()))
-        jupyterhub.create_users(made_users)
-        gate = start_gate(run_dir, livy_url=livy.url, hub_url=jupyterhub.url, cache_seconds=2, hub_timeout=2,
-                          livy_timeout=30)
-        rig = GatedLivy(livy, hadoop, jupyterhub, gate, run_dir)
-        for user in USERS:
-            rig.tokens[user] = rig.new_token(user)
-        livy.timings['gate_setup'] = round(time.monotonic() - began, 1)
-        yield rig
-    finally:
-        if gate is not None:
-            gate.stop()
-        jupyterhub.delete_users(made_users)
-        os.replace(saved_core_site, hadoop.core_site)
-        _refresh_proxy_users(hadoop, livy)
-        os.replace(saved_livy_conf, livy.conf_path)
-        # Later tests meet the Livy that livy.conf describes.
-        livy.restart()
-        if os.environ.get('LIVY_RIG_KEEP') != '1':
-            shutil.rmtree(run_dir, ignore_errors=True)
+    # Put back at the end: core-site.xml (re-read), then livy.conf (later tests meet the Livy it
+    # describes).
+    with rigs.restored(livy.conf_path, after=livy.restart), hadoop.core_site_restored():
+        try:
+            repl_stand_in = sorted(glob.glob(os.path.join(livy.env['LIVY_HOME'], 'jars', 'livy-api-*.jar')))[0]
+            _set_livy_conf(livy.conf_path, {'livy.impersonation.enabled': 'true',
+                                            'livy.repl.jars': 'file://' + repl_stand_in})
+            _set_core_site(hadoop.core_site, {'hadoop.proxyuser.livy.hosts': '127.0.0.1',
+                                              'hadoop.proxyuser.livy.users': ','.join(USERS)})
+            hadoop.refresh_proxy_users()
+            for user in USERS:
+                hadoop.hdfs('dfs', '-mkdir', '-p', '/user/' + user, user='hdfs', check=True)
+                hadoop.hdfs('dfs', '-chown', user, '/user/' + user, user='hdfs', check=True)
+            livy.restart()
+            made_users = sorted(set(USERS) - set(jupyterhub.user_names()))
+            jupyterhub.create_users(made_users)
+            gate = start_gate(run_dir, livy_url=livy.url, hub_url=jupyterhub.url, cache_seconds=2, hub_timeout=2,
+                              livy_timeout=30)
+            rig = GatedLivy(livy, hadoop, jupyterhub, gate, run_dir)
+            for user in USERS:
+                rig.tokens[user] = rig.new_token(user)
+            livy.timings['gate_setup'] = round(time.monotonic() - began, 1)
+            yield rig
+        finally:
+            if gate is not None:
+                gate.stop()
+            jupyterhub.delete_users(made_users)
+            if os.environ.get('LIVY_RIG_KEEP') != '1':
+                shutil.rmtree(run_dir, ignore_errors=True)

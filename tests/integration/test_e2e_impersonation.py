@@ -18,7 +18,6 @@ spark-submit --proxy-user, and HDFS/YARN check hadoop.proxyuser.livy.* on every 
 import json
 import os
 import re
-import shutil
 import time
 
 import pytest
@@ -101,16 +100,9 @@ def role_applied(livy, hadoop, notebook_dirs):
     # The users' homes exist, as on a hub host; the role writes only inside them.
     for user in USERS:
         (notebook_dirs / 'home' / user).mkdir(parents=True, exist_ok=True)
-    saved_core_site = hadoop.core_site + '.before-e2e'
-    shutil.copy2(hadoop.core_site, saved_core_site)
-    try:
+    # The Hadoop rig is shared by the whole session: later tests get its proxy-user scope back.
+    with hadoop.core_site_restored():
         yield from apply_role(livy, notebook_dirs, variables, env)
-    finally:
-        # The Hadoop rig is shared by the whole session: later tests get its proxy-user scope back.
-        os.replace(saved_core_site, hadoop.core_site)
-        hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', user='hdfs', check=True)
-        if livy.on_yarn:
-            hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
 
 
 def apply_role(livy, notebook_dirs, variables, env):

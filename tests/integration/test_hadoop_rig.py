@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -24,25 +23,14 @@ def edit_properties(site_file, props, remove_prefix=None):
     tree.write(site_file, encoding='utf-8', xml_declaration=True)
 
 
-def refresh_superuser_groups(hadoop):
-    hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', user='hdfs', check=True)
-    if hadoop.yarn_enabled:
-        hadoop.yarn('rmadmin', '-refreshSuperUserGroupsConfiguration', user='yarn', check=True)
-
-
 @pytest.fixture
 def core_site_without_livy(hadoop):
     """The rig's core-site.xml with no hadoop.proxyuser.livy.* (whatever earlier tests left there),
     in force; the file as it was is put back, and re-read, afterwards."""
-    saved = hadoop.core_site + '.saved'
-    shutil.copy2(hadoop.core_site, saved)
-    try:
+    with hadoop.core_site_restored():
         edit_properties(hadoop.core_site, {}, remove_prefix='hadoop.proxyuser.livy.')
-        refresh_superuser_groups(hadoop)
+        hadoop.refresh_proxy_users()
         yield hadoop.core_site
-    finally:
-        os.replace(saved, hadoop.core_site)
-        refresh_superuser_groups(hadoop)
 
 
 def test_webhdfs_lists_the_root(hadoop):
@@ -119,7 +107,7 @@ def test_namenode_rereads_core_site_on_refresh(hadoop, core_site_without_livy):
 
 def test_resourcemanager_rereads_core_site_on_refresh(hadoop, core_site_without_livy):
     if not hadoop.yarn_enabled:
-        pytest.fail('the rig was started without YARN (HADOOP_RIG_YARN=0)')
+        pytest.fail('the rig was started without YARN (start --no-yarn)')
 
     def list_apps_as_shirley():
         # livy's own identity over RPC, acting for shirley, as Livy submits a user's session.

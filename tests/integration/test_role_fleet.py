@@ -12,12 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 
 import pytest
 import yaml
 
-from fixtures_hadoop import start_rig, stop_rig
+from fixtures_hadoop import hadoop_rig
 from fixtures_jupyterhub import _start_hub
 from playbook import REPO_ROOT, run_playbook
 
@@ -33,17 +32,8 @@ BECOME = {'ANSIBLE_BECOME_METHOD': 'su', 'ANSIBLE_BECOME_FLAGS': '-s /bin/sh'}
 @pytest.fixture(scope='module')
 def hadoop_b():
     """A second NameNode and DataNode (no YARN): cluster b's own HDFS."""
-    run_dir = tempfile.mkdtemp(prefix='hadoop-rig-b-', dir='/tmp')
-    os.chmod(run_dir, 0o755)
-    try:
-        try:
-            rig = start_rig(run_dir, ['--no-yarn'])
-        except Exception as exc:  # noqa: BLE001 - any start failure fails the tests loudly
-            pytest.fail('the second Hadoop rig did not start:\n%s' % exc, pytrace=False)
+    with hadoop_rig('--no-yarn', what='the second Hadoop rig') as rig:
         yield rig
-    finally:
-        stop_rig(run_dir)
-        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope='module')

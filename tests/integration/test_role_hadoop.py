@@ -29,14 +29,14 @@ def namenode_start_time(hadoop):
 
 
 @pytest.fixture
-def rig_conf(hadoop, tmp_path):
+def rig_conf(hadoop):
     """The rig's core-site.xml as it was, loaded by the NameNode; restored (and reloaded) afterwards."""
-    saved = tmp_path / 'core-site.xml.saved'
-    shutil.copy2(hadoop.core_site, saved)
-    hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', check=True)
-    yield hadoop
-    shutil.copy2(saved, hadoop.core_site)
-    hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', check=True)
+    def refresh():
+        hadoop.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', check=True)
+
+    with hadoop.core_site_restored(after=refresh):
+        refresh()
+        yield hadoop
 
 
 def role_vars(hadoop, conf_dir):

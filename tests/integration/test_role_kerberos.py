@@ -26,20 +26,12 @@ HOME_BASE = '/krb-role-homes'
 ENV = {'ANSIBLE_PYTHON_INTERPRETER': '/usr/bin/python3'}
 
 
-def refresh(kerberos):
-    with kerberos.ticket('hdfs/') as env:
-        kerberos.hdfs('dfsadmin', '-refreshSuperUserGroupsConfiguration', env=env, check=True)
-
-
 @pytest.fixture
-def secure_conf(kerberos, tmp_path):
+def secure_conf(kerberos):
     """The secure rig's core-site.xml as it was, loaded; restored (and reloaded) afterwards."""
-    saved = tmp_path / 'core-site.xml.saved'
-    shutil.copy2(kerberos.hadoop.core_site, saved)
-    refresh(kerberos)
-    yield kerberos
-    shutil.copy2(saved, kerberos.hadoop.core_site)
-    refresh(kerberos)
+    with kerberos.core_site_restored():
+        kerberos.refresh_proxy_users()
+        yield kerberos
 
 
 def role_vars(kerberos, tmp_path):

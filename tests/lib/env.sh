@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by every project script: one virtualenv, one collection tree, pinned tools.
 # Creates what is missing, reuses what is there. Works on a fresh machine.
 set -euo pipefail

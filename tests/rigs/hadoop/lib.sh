@@ -1,31 +1,15 @@
 # shellcheck shell=bash
-# Shared by the rig's start and stop scripts (sourced, not run).
+# What only the Hadoop rig's start and stop scripts share (sourced, not run); what every rig
+# shares is in ../lib.sh, sourced here.
 
-# Not under DN_CACHE: that is in root's home, which the daemons' users cannot enter.
-RIG_DEFAULT_RUN_DIR=/var/tmp/datalake-notebooks/run/hadoop
+# shellcheck disable=SC2034  # read by ../lib.sh
+RIG_NAME=hadoop
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # Daemons in start order; stop goes the other way. With --ha, namenode2 and resourcemanager2 are
 # the second master's.
 RIG_DAEMONS=(namenode namenode2 datanode resourcemanager resourcemanager2 nodemanager)
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'hadoop rig: %s\n' "$*" >&2; exit 1; }
-
-rig_run_dir() {
-    local dir=${1:-$RIG_DEFAULT_RUN_DIR}
-    mkdir -p "$dir"
-    (cd "$dir" && pwd)
-}
-
-java_home() {
-    if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
-        echo "$JAVA_HOME"
-    elif command -v java >/dev/null 2>&1; then
-        dirname "$(dirname "$(readlink -f "$(command -v java)")")"
-    else
-        die "no Java found: set JAVA_HOME or put java on PATH"
-    fi
-}
 
 # The java process of a daemon, if its pid file names one that is still that daemon.
 daemon_pid() {
@@ -51,44 +35,21 @@ rig_any_running() {
 # stop_daemons RUN_DIR [started]: "started" trusts the pid files as written by this very start
 # (the launcher may not have reached java yet), otherwise a pid must still be our JVM.
 stop_daemons() {
-    local run_dir=$1 trust=${2:-} i name pid pids=() waited
+    local run_dir=$1 trust=${2:-} i name pid pids=()
     for ((i = ${#RIG_DAEMONS[@]} - 1; i >= 0; i--)); do
         name=${RIG_DAEMONS[i]}
         if [ -n "$trust" ]; then
             pid=$(cat "$run_dir/pids/$name.pid" 2>/dev/null) || continue
-            pids+=("$pid")
-            kill -TERM "$pid" 2>/dev/null || true
-        elif pid=$(daemon_pid "$run_dir" "$name"); then
-            kill -TERM "$pid" 2>/dev/null || true
-            pids+=("$pid")
+        else
+            pid=$(daemon_pid "$run_dir" "$name") || continue
         fi
+        # All of them at once: they stop side by side.
+        kill -TERM "$pid" 2>/dev/null || true
+        pids+=("$pid")
         rm -f "$run_dir/pids/$name.pid"
     done
     for pid in "${pids[@]}"; do
-        waited=0
-        while kill -0 "$pid" 2>/dev/null && [ $waited -lt 150 ]; do
-            sleep 0.2
-            waited=$((waited + 1))
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-}
-
-ensure_users() {
-    getent group hadoop >/dev/null || groupadd --system hadoop || getent group hadoop >/dev/null
-    getent group supergroup >/dev/null || groupadd --system supergroup || getent group supergroup >/dev/null
-    local user
-    for user in hdfs yarn livy; do
-        id -u "$user" >/dev/null 2>&1 && continue
-        # Another start may be adding the same user right now: it existing afterwards is enough.
-        case $user in
-            hdfs) useradd --system --gid hadoop --groups supergroup --no-create-home \
-                          --home-dir /nonexistent --shell /usr/sbin/nologin hdfs ;;
-            yarn) useradd --system --gid hadoop --no-create-home \
-                          --home-dir /nonexistent --shell /usr/sbin/nologin yarn ;;
-            livy) useradd --system --user-group --no-create-home \
-                          --home-dir /nonexistent --shell /usr/sbin/nologin livy ;;
-        esac || id -u "$user" >/dev/null
+        stop_pid "$pid" 30
     done
 }
 
@@ -113,9 +74,10 @@ readable_home() {
     mirror=/var/tmp/datalake-notebooks/$(basename "$home")
     mkdir -p /var/tmp/datalake-notebooks
     chmod 755 /var/tmp/datalake-notebooks
+    # shellcheck disable=SC2094  # the lock file is only opened, never read
     (
         # Concurrent starts (other test sessions) share the mirror: make it once, atomically.
-        flock 8
+        take_lock 8 /var/tmp/datalake-notebooks/.mirror.lock "another start making the Hadoop tree's mirror" 600
         if [ ! -f "$mirror/.complete" ]; then
             rm -rf "$mirror.new"
             cp -al "$home" "$mirror.new" 2>/dev/null || { rm -rf "$mirror.new"; cp -a "$home" "$mirror.new"; }
@@ -133,22 +95,11 @@ check_traversable() {
         die "user $user cannot reach $dir (is a parent directory private, like a mode 700 temp dir?): pick a RUN_DIR under /tmp or /var/tmp"
 }
 
-free_ports() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    socks.append(s)
-print(' '.join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
-
 # One HTTP request over bash's /dev/tcp (no curl in a minimal image): prints the status line, the
 # headers and the body. HTTP/1.0, so the server closes the connection after the answer.
 # A secure rig (secure=1) answers HTTPS only: curl then, trusting the rig's CA, with SPNEGO from the
 # caller's ticket cache when the server asks, and the principals' host name instead of 127.0.0.1.
+# shellcheck disable=SC2154  # host and run_dir are start's
 http() {
     local method=$1 hostport=$2 path=$3
     if [ "${secure:-0}" = 1 ]; then
@@ -213,38 +164,20 @@ start_daemon() {
     echo $! > "$run_dir/pids/$name.pid"
 }
 
-# wait_for SECONDS CHECK ARGS...: until CHECK succeeds; fails early when a started daemon died.
-wait_for() {
-    local seconds=$1 deadline name
-    shift
-    deadline=$((SECONDS + seconds))
-    until "$@"; do
-        for name in "${RIG_DAEMONS[@]}"; do
-            if [ -f "$run_dir/pids/$name.pid" ] && ! kill -0 "$(cat "$run_dir/pids/$name.pid")" 2>/dev/null; then
-                die "$name exited during start-up"
-            fi
-        done
-        [ $SECONDS -lt $deadline ] || die "not ready after ${seconds}s ($*)"
-        sleep 0.5
+# For rig_wait: every daemon this start launched is still running.
+rig_alive() {
+    local name
+    for name in "${RIG_DAEMONS[@]}"; do
+        if [ -f "$run_dir/pids/$name.pid" ] && ! kill -0 "$(cat "$run_dir/pids/$name.pid")" 2>/dev/null; then
+            log "$name exited during start-up"
+            return 1
+        fi
     done
 }
 
-print_log_tails() {
-    local run_dir=$1 file
-    for file in "$run_dir"/logs/*.log; do
-        [ -f "$file" ] || continue
-        printf '\n----- last 50 lines of %s -----\n' "$file" >&2
-        # A daemon's start-up banner holds the whole classpath on one line.
-        tail -n 50 "$file" | cut -c1-1000 >&2
-    done
-}
-
-on_failure() {
-    local rc=$?
-    print_log_tails "$run_dir"
+# For a failed start (rig_start_guard): stop what it launched.
+rig_cleanup() {
     stop_daemons "$run_dir" started
-    echo "hadoop rig: start failed in $run_dir (daemon logs above)" >&2
-    exit "$rc"
 }
 
 # Secure mode (start --kerberos): the values below read the KDC rig's rig.env, sourced by start.
