@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Versions the Livy rig pins (sourced by install).
 # shellcheck disable=SC2034
 LIVY_VERSION=0.7.1-incubating      # newest Livy on Maven Central, see pom.xml
