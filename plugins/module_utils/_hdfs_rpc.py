@@ -21,10 +21,11 @@ standby and fails over to the other NameNode on a StandbyException.
 
 from __future__ import annotations
 
-import asyncio
-import ctypes
 import os
+import queue
 import re
+import threading
+import time
 from urllib.parse import urlsplit
 
 from ansible_collections.datalake.notebooks.plugins.module_utils._hdfs_backend import (
@@ -63,6 +64,8 @@ DEFAULT_FAILOVER_ATTEMPTS = '3'
 # reactor running", proxy.rs): the client is then rebuilt and the calls it dropped sent again,
 # at most this many times in one run.
 MAX_CLIENT_REBUILDS = 5
+# The answer of a call that a stopped batch did not send.
+_NOT_SENT = object()
 
 # hdfs-native's text for a remote exception: RPCError("org.apache.hadoop...Class", "message\n\tat ...")
 _RPC_ERROR = re.compile(r'^RPCError\("(?P<cls>[\w.$]+)", "(?P<message>.*)"\)$', re.S)
@@ -207,26 +210,21 @@ def status_from(entry):
 # The backend
 
 
-def never_freed(client):
-    """Keep an hdfs-native AsyncClient for the whole process: freeing it can deadlock.
-
-    Freeing the last AsyncClient of a runtime shuts the runtime down, and the shutdown waits for its
-    threads while the freeing thread holds the GIL. A thread of that runtime can be in the middle of
-    waking a coroutine whose answer has already been read, and waking it needs the GIL: the module
-    then never ends (seen about one run in ten at 1,500 homes, in RpcHdfsBackend.close). Threads
-    that are never shut down need nothing at exit, when the process ends them.
-    """
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(client))
-
-
 class RpcHdfsBackend(HdfsBackend):
-    """HDFS through the NameNode RPC protocol (hdfs-native's asyncio client).
+    """HDFS through the NameNode RPC protocol (hdfs-native's blocking client, on threads).
 
     Under simple authentication `user` is the HDFS user the NameNode sees (hdfs-native reads it
     from HADOOP_USER_NAME, which is set for this process). With Kerberos (`kerberos=True`) the
     ticket decides: hdfs-native's GSSAPI takes it from the cache named by KRB5CCNAME, set to
     `ccache` (the module's private one) when given. Writes of a batch go out `workers` at
     a time over one multiplexed connection; `requests` counts the calls the backend makes.
+
+    The blocking client, not hdfs-native's asyncio one: the asyncio client's threads wake Python
+    coroutines, which needs the GIL, and one can still be waking a coroutine that has already
+    finished. Freeing that client then deadlocks (its runtime waits for the thread, which waits for
+    the GIL: seen about one run in ten at 1,500 homes), and a process that exits meanwhile aborts.
+    The blocking client's threads never call into Python, and it lets go of the GIL while it waits,
+    so `workers` threads keep as many calls in flight as the asyncio client did, as fast.
     """
 
     name = 'rpc'
@@ -249,11 +247,10 @@ class RpcHdfsBackend(HdfsBackend):
         self.timeout = timeout
         self.conf_dir = conf_dir
         self._environ = os.environ if environ is None else environ
-        self._loop = None
         self._client = None
-        self._lister = None
         self.client_rebuilds = 0
         self._resent_after_silence = False
+        self._last_answer = time.monotonic()
 
     @property
     def identity(self):
@@ -263,12 +260,7 @@ class RpcHdfsBackend(HdfsBackend):
     def active_namenode(self):
         return self.shown
 
-    def _run(self, coroutine):
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(coroutine)
-
-    def _open(self, kind):
+    def _open(self):
         # The module acts as the HDFS superuser itself: an inherited HADOOP_PROXY_USER would
         # make hdfs-native impersonate someone else.
         self._environ.pop('HADOOP_PROXY_USER', None)
@@ -279,15 +271,14 @@ class RpcHdfsBackend(HdfsBackend):
         if self.user:
             self._environ['HADOOP_USER_NAME'] = self.user
         try:
-            return kind(self.url, self.config, self.conf_dir)
+            return hdfs_native.Client(self.url, self.config, self.conf_dir)
         except Exception as exc:  # hdfs-native raises its own types for a bad configuration
             _exception, message = parse_error(exc)
             raise FatalHdfsError('Cannot open the HDFS client for %s: %s' % (self.shown, message))
 
     def _get_client(self):
         if self._client is None:
-            self._client = self._open(hdfs_native.AsyncClient)
-            never_freed(self._client)
+            self._client = self._open()
         return self._client
 
     def _rebuild_client(self, op, paths, panic):
@@ -298,7 +289,6 @@ class RpcHdfsBackend(HdfsBackend):
         if isinstance(panic, ClientSilent):
             self._resent_after_silence = True
         self._client = None
-        self._lister = None
 
     def _error(self, exc, op, path):
         exception, message = parse_error(exc)
@@ -316,21 +306,12 @@ class RpcHdfsBackend(HdfsBackend):
             return SafeModeError(message, op=op, path=path, exception=exception)
         return HdfsError(message, op=op, path=path, exception=exception)
 
-    async def _call(self, op, path, call, write=False):
+    def _call(self, op, path, call, write=False):
+        """call(), counted; a write the NameNode refuses in safe mode waits and is sent again."""
         while True:
             self.count_request()
             try:
-                # A bound of our own as well: one run of 10,000 homes with 128 calls in flight once
-                # got no answer for minutes, past hdfs-native's socket timeout.
-                return await asyncio.wait_for(call(), self.timeout * 2)
-            except asyncio.TimeoutError:
-                if not self._resent_after_silence:
-                    # hdfs-native once left calls unanswered for minutes under load: a new
-                    # client and the calls sent again, once a run.
-                    raise ClientSilent('no answer within %g seconds' % (self.timeout * 2))
-                raise FatalHdfsError('No answer to %s %s from %s within %g seconds (twice the timeout), twice in '
-                                     'this run; the run stopped there' % (op, path, self.shown, self.timeout * 2),
-                                     op=op, path=path)
+                return call()
             except Exception as exc:  # hdfs-native raises OSError, RuntimeError and its own types
                 error = self._error(exc, op, path)
             except BaseException as exc:
@@ -338,122 +319,145 @@ class RpcHdfsBackend(HdfsBackend):
                     raise
                 raise ClientPanic(first_line(str(exc)) or 'panic')
             if isinstance(error, SafeModeError) and write:
-                # Blocking the loop is what is wanted: every write of the batch waits for the same
-                # NameNode to leave safe mode, and the deadline is one for the whole run.
                 self.wait_for_safemode(error)
+                # Waiting is not silence.
+                self._last_answer = time.monotonic()
                 continue
             raise error
 
     def list_dir(self, path):
-        # The blocking client lists: its iterator hands over whole pages, where the asyncio one
-        # costs an await per entry (0.6 s more for 10,000 homes).
-        if self._lister is None:
-            self._lister = self._open(hdfs_native.Client)
-
-        async def listing():
-            return list(self._lister.list_status(path, False))
-        while True:
-            try:
-                entries = self._run(self._call('LISTSTATUS', path, listing))
-                break
-            except ClientPanic as panic:
-                self._rebuild_client('LISTSTATUS', [path], panic)
-                self._lister = self._open(hdfs_native.Client)
-            except HdfsError as error:
-                if error.exception == 'FileNotFoundException':
-                    return None
-                raise
-        statuses = dict(status_from(entry) for entry in entries)
+        # The iterator hands over whole pages of the listing.
+        answer = self._batch([path], 'LISTSTATUS', lambda client, path: list(client.list_status(path, False)),
+                             results=True)[path]
+        if isinstance(answer, HdfsError):
+            if answer.exception == 'FileNotFoundException':
+                return None
+            raise answer
+        statuses = dict(status_from(entry) for entry in answer)
         # A listing of a file is the file itself.
-        if len(entries) == 1 and not entries[0].isdir and entries[0].path.rstrip('/') == path:
+        if len(answer) == 1 and not answer[0].isdir and answer[0].path.rstrip('/') == path:
             raise FatalHdfsError('%s is a file, not a directory' % path, op='LISTSTATUS', path=path)
         return statuses
 
     def count_children(self, paths):
-        async def one(path):
-            summary = await self._get_client().get_content_summary(path)
+        def one(client, path):
+            summary = client.get_content_summary(path)
             return summary.directory_count - 1 + summary.file_count
         return self._batch(paths, 'GETCONTENTSUMMARY', one, results=True)
 
     def mkdirs(self, paths, mode):
-        async def one(path):
-            await self._get_client().mkdirs(path, mode, True)
-        return self._batch(paths, 'MKDIRS', one, write=True)
+        return self._batch(paths, 'MKDIRS', lambda client, path: client.mkdirs(path, mode, True), write=True)
 
     def set_owner(self, entries):
         wanted = dict((path, (owner, group)) for path, owner, group in entries)
 
-        async def one(path):
+        def one(client, path):
             owner, group = wanted[path]
-            await self._get_client().set_owner(path, owner, group)
+            client.set_owner(path, owner, group)
         return self._batch(list(wanted), 'SETOWNER', one, write=True)
 
     def set_permission(self, paths, mode):
-        async def one(path):
-            await self._get_client().set_permission(path, mode)
-        return self._batch(paths, 'SETPERMISSION', one, write=True)
+        return self._batch(paths, 'SETPERMISSION', lambda client, path: client.set_permission(path, mode),
+                           write=True)
 
     def delete(self, paths, recursive):
-        async def one(path):
-            client = self._get_client()
-            if await client.delete(path, recursive):
+        def one(client, path):
+            if client.delete(path, recursive):
                 return
             # False: nothing was there to remove, which is what a call sent again after a client
             # rebuild finds when the first one went through.
             try:
-                await client.get_file_info(path)
+                client.get_file_info(path)
             except FileNotFoundError:
                 return
             raise HdfsError('delete answered false (nothing was removed)', op='DELETE', path=path)
         return self._batch(paths, 'DELETE', one, write=True)
 
     def _batch(self, paths, op, work, write=False, results=False):
-        """Run work(path) for every path, `workers` calls in flight; {path: HdfsError} (or results).
+        """Run work(client, path) for every path, `workers` calls in flight; {path: HdfsError} (or results).
 
         A FatalHdfsError stops the batch: calls not yet sent are dropped and it is raised. The calls
-        a panic of hdfs-native dropped are sent again with a new client.
+        a panic of hdfs-native dropped, or that got no answer, are sent again with a new client.
         """
         outcome = {}
-        panicked = []
-
-        async def run_all(todo):
-            limit = asyncio.Semaphore(self.workers)
-            fatal = []
-
-            async def guarded(path):
-                async with limit:
-                    if fatal:
-                        return
-                    try:
-                        value = await self._call(op, path, lambda: work(path), write=write)
-                    except FatalHdfsError as error:
-                        fatal.append(error)
-                    except ClientPanic as panic:
-                        panicked.append((path, panic))
-                    except HdfsError as error:
-                        outcome[path] = error
-                    else:
-                        if results:
-                            outcome[path] = value
-            await asyncio.gather(*(guarded(path) for path in todo))
-            if fatal:
-                raise fatal[0]
         todo = list(paths)
         while todo:
-            self._run(run_all(todo))
-            if not panicked:
-                break
-            todo = [path for path, dummy in panicked]
-            self._rebuild_client(op, todo, panicked[-1][1])
-            del panicked[:]
+            client = self._get_client()
+            todo, failure = self._send(todo, op, lambda path: work(client, path), write, results, outcome)
+            if todo:
+                self._rebuild_client(op, todo, failure)
         return outcome
+
+    def _send(self, paths, op, work, write, results, outcome):
+        """One round of a batch: ([paths to send again], why) after a panic or a silence, else ([], None).
+
+        The threads are daemons: a call hdfs-native never answers is left behind rather than
+        waited for, at the end of the run as well.
+        """
+        pending = queue.Queue()
+        for path in paths:
+            pending.put(path)
+        answers = queue.Queue()
+        stop = threading.Event()
+
+        def worker():
+            while True:
+                try:
+                    path = pending.get_nowait()
+                except queue.Empty:
+                    return
+                if stop.is_set():
+                    answers.put((path, _NOT_SENT))
+                    continue
+                try:
+                    answers.put((path, self._call(op, path, lambda: work(path), write=write)))
+                except BaseException as exc:  # handed over to the batch as it is
+                    answers.put((path, exc))
+
+        for dummy in range(min(self.workers, len(paths))):
+            threading.Thread(target=worker, name='hdfs-rpc', daemon=True).start()
+        silence = self.timeout * 2
+        self._last_answer = time.monotonic()
+        unanswered = set(paths)
+        panicked, raised = [], []
+        while unanswered:
+            try:
+                path, answer = answers.get(timeout=min(silence, 1.0))
+            except queue.Empty:
+                if time.monotonic() - self._last_answer < silence:
+                    continue
+                stop.set()
+                first = next(path for path in paths if path in unanswered)
+                if raised or self._resent_after_silence:
+                    break
+                return [path for path in paths if path in unanswered], ClientSilent(
+                    'no answer within %g seconds' % silence)
+            self._last_answer = time.monotonic()
+            unanswered.discard(path)
+            if isinstance(answer, ClientPanic):
+                panicked.append(path)
+                last_panic = answer
+            elif isinstance(answer, HdfsError) and not isinstance(answer, FatalHdfsError):
+                outcome[path] = answer
+            elif isinstance(answer, BaseException):
+                stop.set()
+                raised.append(answer)
+            elif answer is not _NOT_SENT and results:
+                outcome[path] = answer
+        if raised:
+            # A FatalHdfsError first; anything else (an interrupt) as it is.
+            raise next((error for error in raised if isinstance(error, FatalHdfsError)), raised[0])
+        if unanswered:
+            raise FatalHdfsError('No answer to %s %s from %s within %g seconds (twice the timeout), twice in '
+                                 'this run; the run stopped there' % (op, first, self.shown, silence),
+                                 op=op, path=first)
+        if panicked:
+            return [path for path in paths if path in set(panicked)], last_panic
+        return [], None
 
     def close(self):
         self._client = None
-        self._lister = None
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
+
 
 
 def make_target(urls=None, conf_dir=None, environ=None):

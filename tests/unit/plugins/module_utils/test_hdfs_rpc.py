@@ -1,6 +1,8 @@
 """The RPC backend's pure helpers: hdfs-native's errors, NameNode addresses, the client's target."""
 
-import asyncio
+
+import threading
+import time
 
 import pytest
 
@@ -143,25 +145,29 @@ class PanicException(BaseException):
 
 
 class FlakyClient:
-    """An AsyncClient stand-in whose first client panics on the `panic_on`-th call."""
+    """A stand-in for hdfs-native's Client whose first client panics on the `panic_on`-th call."""
 
     made = []
 
     def __init__(self, url, config, conf_dir, panic_on=3):
         self.panic_on = panic_on if not FlakyClient.made else None
         self.calls = []
+        self.lock = threading.Lock()
         FlakyClient.made.append(self)
 
-    async def mkdirs(self, path, mode, parents):
-        self.calls.append(path)
-        if self.panic_on is not None and len(self.calls) >= self.panic_on:
+    def mkdirs(self, path, mode, parents):
+        # The backend calls from several threads at once.
+        with self.lock:
+            self.calls.append(path)
+            number = len(self.calls)
+        if self.panic_on is not None and number >= self.panic_on:
             raise PanicException('there is no reactor running, must be called from the context of a Tokio 1.x runtime')
 
 
 @pytest.fixture
 def flaky(monkeypatch):
     FlakyClient.made = []
-    monkeypatch.setattr(_hdfs_rpc, 'hdfs_native', type('hdfs_native', (), {'AsyncClient': FlakyClient}))
+    monkeypatch.setattr(_hdfs_rpc, 'hdfs_native', type('hdfs_native', (), {'Client': FlakyClient}))
     backend = _hdfs_rpc.RpcHdfsBackend('hdfs://nn:8020', environ={}, workers=2)
     yield backend
     backend.close()
@@ -197,7 +203,7 @@ class Stop(BaseException):
 
 
 def test_other_base_exceptions_are_not_taken_for_a_panic(flaky, monkeypatch):
-    async def interrupted(self, path, mode, parents):
+    def interrupted(self, path, mode, parents):
         raise Stop()
     monkeypatch.setattr(FlakyClient, 'mkdirs', interrupted)
     with pytest.raises(Stop):
@@ -206,10 +212,10 @@ def test_other_base_exceptions_are_not_taken_for_a_panic(flaky, monkeypatch):
 
 def silent_first_client(monkeypatch, clients_silent=1):
     """Clients whose mkdirs never answers, for the first `clients_silent` clients made."""
-    async def mkdirs(self, path, mode, parents):
+    def mkdirs(self, path, mode, parents):
         self.calls.append(path)
         if len(FlakyClient.made) <= clients_silent and self is FlakyClient.made[-1]:
-            await asyncio.sleep(3600)
+            time.sleep(3600)
     monkeypatch.setattr(FlakyClient, 'mkdirs', mkdirs)
 
 
