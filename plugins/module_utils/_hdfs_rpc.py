@@ -420,6 +420,7 @@ class RpcHdfsBackend(HdfsBackend):
         self._last_answer = time.monotonic()
         unanswered = set(paths)
         panicked, raised = [], []
+        last_panic = None
         while unanswered:
             try:
                 path, answer = answers.get(timeout=min(silence, 1.0))
@@ -427,7 +428,6 @@ class RpcHdfsBackend(HdfsBackend):
                 if time.monotonic() - self._last_answer < silence:
                     continue
                 stop.set()
-                first = next(path for path in paths if path in unanswered)
                 if raised or self._resent_after_silence:
                     break
                 return [path for path in paths if path in unanswered], ClientSilent(
@@ -448,6 +448,7 @@ class RpcHdfsBackend(HdfsBackend):
             # A FatalHdfsError first; anything else (an interrupt) as it is.
             raise next((error for error in raised if isinstance(error, FatalHdfsError)), raised[0])
         if unanswered:
+            first = next(path for path in paths if path in unanswered)
             raise FatalHdfsError('No answer to %s %s from %s within %g seconds (twice the timeout), twice in '
                                  'this run; the run stopped there' % (op, first, self.shown, silence),
                                  op=op, path=first)
@@ -457,7 +458,6 @@ class RpcHdfsBackend(HdfsBackend):
 
     def close(self):
         self._client = None
-
 
 
 def make_target(urls=None, conf_dir=None, environ=None):
