@@ -453,7 +453,8 @@ class RpcHdfsBackend(HdfsBackend):
                                  'this run; the run stopped there' % (op, first, self.shown, silence),
                                  op=op, path=first)
         if panicked:
-            return [path for path in paths if path in set(panicked)], last_panic
+            again = set(panicked)
+            return [path for path in paths if path in again], last_panic
         return [], None
 
     def close(self):
